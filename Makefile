@@ -1,0 +1,86 @@
+# The order assistant. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# A Python 3.10 (rasa 3.6 does not run on 3.11+). PYTHON=/path/to/python3.10 overrides.
+PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python /root/.pyenv/versions/3.10.*/bin/python /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	if [ -x "$$(command -v $$p 2>/dev/null)" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/order-assistant.tar.gz
+TRAINING_FILES := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
+PYTEST := $(BIN)/python -m pytest
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help run test lint typecheck test-unit test-integration test-e2e test-conversations \
+	validate train nlu-report bench bench-lookup seed lock clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	@if [ -z "$(PYTHON)" ]; then echo "No Python 3.10 found. Install one (e.g. 'pyenv install 3.10' or Debian's python3.10) or pass PYTHON=/path/to/python3.10." >&2; exit 1; fi
+	@echo "creating $(VENV) with $(PYTHON) and installing the pinned dependencies (about 2 minutes)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==24.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+venv: $(BIN)/.installed ## create the virtualenv with the pinned dependencies
+
+$(MODEL): $(BIN)/.installed $(TRAINING_FILES)
+	@echo "training the model (about a minute)"
+	$(BIN)/rasa train --config config.yml --domain domain --data data --out models --fixed-model-name order-assistant
+
+train: $(MODEL) ## train the model when it is missing or older than its data
+
+seed: $(BIN)/.installed ## migrate the database and seed the demo shop (once)
+	$(BIN)/python -m bot seed
+
+run: $(BIN)/.installed seed $(MODEL) ## run the assistant: Rasa (REST, socket.io) and the action server
+	$(BIN)/python -m bot check
+	$(BIN)/python -m bot run --model $(MODEL)
+
+lint: $(BIN)/.installed ## ruff check and format check
+	$(BIN)/ruff check bot actions tests
+	$(BIN)/ruff format --check bot actions tests
+
+typecheck: $(BIN)/.installed ## mypy over bot/ and actions/
+	$(BIN)/mypy bot actions
+
+test-unit: $(BIN)/.installed ## unit tests (no services)
+	$(PYTEST) tests/unit
+
+test-integration: $(BIN)/.installed ## the order system on SQLite and PostgreSQL, the HTTP adapter, actions
+	$(PYTEST) tests/integration
+
+validate: $(BIN)/.installed ## rasa data validate (warnings fail)
+	$(BIN)/python -m bot check
+	$(BIN)/rasa data validate --config config.yml --domain domain --data data --fail-on-warnings
+
+test-conversations: $(MODEL) ## rasa test on the conversation stories, both languages
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations --fail-on-prediction-errors --out results/conversations
+
+test-e2e: $(MODEL) ## the Rasa server and action server over REST, started by the tests
+	$(PYTEST) tests/e2e
+
+test: lint typecheck test-unit validate test-integration test-conversations test-e2e ## everything above
+	@echo "all test suites passed"
+
+nlu-report: $(BIN)/.installed ## cross-validated intent F1 per intent and language (not part of make test)
+	$(BIN)/python scripts/nlu_report.py
+
+bench: $(MODEL) ## latency and throughput against a bare rasa-init baseline, plus the PostgreSQL lookup
+	$(BIN)/python -m scripts.bench_rest
+	$(BIN)/python -m scripts.bench_lookup
+
+bench-lookup: $(BIN)/.installed ## only the order lookup with 1,000,000 orders in PostgreSQL
+	$(BIN)/python -m scripts.bench_lookup
+
+lock: ## re-pin constraints.txt from requirements*.txt in a scratch venv
+	rm -rf /tmp/order-assistant-lock && $(PYTHON) -m venv /tmp/order-assistant-lock
+	/tmp/order-assistant-lock/bin/pip install --quiet pip==24.0 && /tmp/order-assistant-lock/bin/pip install --quiet -r requirements-dev.txt
+	{ head -3 constraints.txt; /tmp/order-assistant-lock/bin/pip freeze; } > constraints.new && mv constraints.new constraints.txt
+
+clean: ## remove the virtualenv, models, databases and results
+	rm -rf $(VENV) models results var .pytest_cache .mypy_cache .ruff_cache

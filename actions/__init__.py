@@ -1,0 +1,1 @@
+"""Rasa custom actions. Each one is thin: it reads the turn and calls `bot/`."""

@@ -1,0 +1,102 @@
+"""Greeting, small talk, fallback and the way to a person, in the customer's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import services
+from actions.turn import read_turn
+from bot.orders.system import OrderSystemUnavailable
+
+# Intents answered by one fixed message (its key in messages.yml).
+SMALLTALK_MESSAGES = {
+    "goodbye": "goodbye",
+    "thank": "thank",
+    "bot_challenge": "bot_challenge",
+    "out_of_scope": "out_of_scope",
+    "affirm": "acknowledge",
+    "deny": "acknowledge",
+}
+
+
+def _say(dispatcher: CollectingDispatcher, key: str, language: str) -> None:
+    found = services()
+    dispatcher.utter_message(
+        text=found.catalog.message(
+            key, language, shop=found.settings.shop_name, contact=found.settings.shop_contact
+        )
+    )
+
+
+class ActionGreet(Action):
+    def name(self) -> str:
+        return "action_greet"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        turn = read_turn(tracker, found)
+        name = None
+        if turn.identity.customer_id is not None:
+            try:
+                customer = found.orders.get_customer(turn.identity.customer_id)
+                name = customer.name.split()[0] if customer else None
+            except OrderSystemUnavailable:
+                name = None
+        if name:
+            dispatcher.utter_message(
+                text=found.catalog.message("greet_known", turn.language, name=name)
+            )
+        else:
+            _say(dispatcher, "greet", turn.language)
+        return turn.language_events(tracker)
+
+
+class ActionReplySmalltalk(Action):
+    def name(self) -> str:
+        return "action_reply_smalltalk"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        turn = read_turn(tracker, services())
+        _say(dispatcher, SMALLTALK_MESSAGES.get(turn.intent, "fallback"), turn.language)
+        return turn.language_events(tracker)
+
+
+class ActionHandleFallback(Action):
+    """Low NLU confidence: say what the assistant can do (too long: say so)."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        turn = read_turn(tracker, found)
+        if turn.too_long:
+            dispatcher.utter_message(
+                text=found.catalog.message(
+                    "message_too_long", turn.language, limit=found.settings.max_message_chars
+                )
+            )
+        else:
+            _say(dispatcher, "fallback", turn.language)
+        return turn.language_events(tracker)
+
+
+class ActionOfferHuman(Action):
+    def name(self) -> str:
+        return "action_offer_human"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        turn = read_turn(tracker, services())
+        _say(dispatcher, "request_human", turn.language)
+        return turn.language_events(tracker)

@@ -1,0 +1,71 @@
+"""action_answer_order_question: status, dates, what changed, tracking, overview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import services
+from actions.turn import read_turn
+from bot.answers import OrderAssistant
+
+QUESTION_BY_INTENT = {
+    "ask_changes": "changes",
+    "ask_status": "status",
+    "ask_delivery_date": "delivery_date",
+    "ask_why_late": "why_late",
+    "ask_tracking": "tracking",
+    "list_orders": "list_orders",
+}
+
+
+class ActionAnswerOrderQuestion(Action):
+    def name(self) -> str:
+        return "action_answer_order_question"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        turn = read_turn(tracker, found)
+        events = turn.language_events(tracker)
+        question = QUESTION_BY_INTENT.get(turn.intent) or tracker.get_slot("pending_question")
+        question = question or "status"
+        events.append(SlotSet("pending_question", question))
+
+        if not turn.identity.is_known:
+            failures = int(tracker.get_slot("verification_failures") or 0)
+            if failures >= found.settings.max_verification_attempts:
+                dispatcher.utter_message(
+                    text=found.catalog.message(
+                        "verify_too_many", turn.language, contact=found.settings.shop_contact
+                    )
+                )
+                return [*events, SlotSet("needs_verification", False)]
+            dispatcher.utter_message(text=found.catalog.message("verify_intro", turn.language))
+            return [*events, SlotSet("needs_verification", True)]
+
+        assistant = OrderAssistant(found.orders, found.catalog, turn.language, found.today())
+        reply = assistant.answer(question, turn.identity, turn.order_number)
+        if reply.verify_order_number is not None:
+            # An order number the customer has not proved: ask for its postcode.
+            dispatcher.utter_message(text=found.catalog.message("verify_intro", turn.language))
+            return [
+                *events,
+                SlotSet("order_number", str(reply.verify_order_number)),
+                SlotSet("postcode", None),
+                SlotSet("email", None),
+                SlotSet("needs_verification", True),
+            ]
+        for message in reply.messages:
+            dispatcher.utter_message(text=message)
+        events.append(SlotSet("needs_verification", False))
+        if reply.follow_up_offer is not None:
+            order_id, event_id = reply.follow_up_offer
+            events.append(SlotSet("follow_up_offer", f"{order_id}:{event_id}"))
+        elif tracker.get_slot("follow_up_offer"):
+            events.append(SlotSet("follow_up_offer", None))  # the offer has lapsed
+        return events

@@ -1,0 +1,43 @@
+"""What the actions use, built once per action-server process on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import shop_today
+from bot.orders.factory import build_order_system
+from bot.orders.system import OrderSystem
+from bot.settings import Settings, load_settings
+from bot.texts import Catalog, load_catalog
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    orders: OrderSystem
+
+    def today(self):
+        return shop_today(self.settings.shop_timezone)
+
+
+_current: Services | None = None
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    settings = settings or load_settings()
+    catalog = load_catalog(settings.reason_texts_path, settings.message_texts_path)
+    return Services(settings=settings, catalog=catalog, orders=build_order_system(settings))
+
+
+def services() -> Services:
+    global _current
+    if _current is None:
+        _current = build_services()
+    return _current
+
+
+def use_services(replacement: Services | None) -> None:
+    """Swap the services (tests); None rebuilds them from the environment."""
+    global _current
+    _current = replacement

@@ -1,0 +1,79 @@
+"""Reading one turn of the conversation: text, language, who is asking."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions.services import Services
+from bot.identity import Identity, resolve_identity
+from bot.language import choose_language
+from bot.orders.matching import parse_order_number
+from bot.orders.system import OrderSystemUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Turn:
+    text: str
+    intent: str
+    language: str
+    identity: Identity
+    order_number: int | None  # named in this message
+    too_long: bool
+
+    def language_events(self, tracker: Tracker) -> list[dict[str, Any]]:
+        if tracker.get_slot("language") == self.language:
+            return []
+        return [SlotSet("language", self.language)]
+
+
+def _metadata(tracker: Tracker) -> dict[str, Any]:
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def entity_value(tracker: Tracker, entity: str) -> Any:
+    for item in (tracker.latest_message or {}).get("entities") or []:
+        if item.get("entity") == entity:
+            return item.get("value")
+    return None
+
+
+def read_turn(tracker: Tracker, services: Services) -> Turn:
+    settings = services.settings
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "")
+    identity = resolve_identity(
+        _metadata(tracker).get("customer_token"),
+        tracker.get_slot("verification_proof"),
+        tracker.sender_id,
+        settings.shop_token_secret,
+        settings.proof_secret,
+    )
+    preferred = None
+    if identity.customer_id is not None and not tracker.get_slot("language"):
+        try:
+            customer = services.orders.get_customer(identity.customer_id)
+            preferred = customer.language if customer else None
+        except OrderSystemUnavailable:
+            logger.info("customer language unknown: order system unavailable")
+    language = choose_language(
+        text[: settings.max_message_chars],
+        tracker.get_slot("language"),
+        preferred,
+        settings.default_language,
+    )
+    return Turn(
+        text=text,
+        intent=str((message.get("intent") or {}).get("name") or ""),
+        language=language,
+        identity=identity,
+        order_number=parse_order_number(entity_value(tracker, "order_number")),
+        too_long=len(text) > settings.max_message_chars,
+    )

@@ -1,0 +1,287 @@
+"""Answers to a customer's questions about their orders.
+
+Plain Python over an OrderSystem: the Rasa actions only pass in who is asking,
+what they asked and in which language, and send back what this returns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.changes import all_problem_changes, unseen_changes
+from bot.explain import Explainer
+from bot.identity import Identity
+from bot.orders.model import Order
+from bot.orders.system import OrderSystem, OrderSystemUnavailable
+from bot.texts import Catalog
+
+logger = logging.getLogger(__name__)
+
+QUESTIONS = ("changes", "status", "delivery_date", "why_late", "tracking", "list_orders")
+
+
+@dataclass
+class Reply:
+    messages: list[str] = field(default_factory=list)
+    # (order id, event id) of a change without a recorded reason: we offered to find out.
+    follow_up_offer: tuple[int, int] | None = None
+    # An order number the customer named but has not proved: ask for its postcode.
+    verify_order_number: int | None = None
+
+
+class OrderAssistant:
+    def __init__(self, orders: OrderSystem, catalog: Catalog, language: str, today: date) -> None:
+        self.orders = orders
+        self.catalog = catalog
+        self.language = language
+        self.today = today
+        self.explainer = Explainer(catalog, language, today)
+
+    def text(self, key: str, **values: object) -> str:
+        return self.catalog.message(key, self.language, **values)
+
+    def answer(self, question: str, identity: Identity, order_number: int | None) -> Reply:
+        """Answer one question; an unreachable order system gets a clear apology."""
+        if question not in QUESTIONS:
+            question = "status"
+        try:
+            return self._answer(question, identity, order_number)
+        except OrderSystemUnavailable as error:
+            logger.warning("order system unavailable while answering %s: %s", question, error)
+            return Reply([self.text("error_order_system_unavailable")])
+
+    def _answer(self, question: str, identity: Identity, order_number: int | None) -> Reply:
+        visible = self._visible_orders(identity)
+        if order_number is not None:
+            chosen = [order for order in visible if order.id == order_number]
+            if not chosen:
+                if identity.customer_id is None:
+                    # Not proved yet: ask for this order's postcode; disclose nothing.
+                    return Reply(verify_order_number=order_number)
+                return Reply([self.text("order_not_on_account", order_id=order_number)])
+            visible = chosen
+        if not visible:
+            return Reply([self.text("order_none_found")])
+        handler: Callable[[list[Order]], Reply] = getattr(self, f"_{question}")
+        return handler(visible)
+
+    def _visible_orders(self, identity: Identity) -> list[Order]:
+        if identity.customer_id is not None:
+            return self.orders.orders_for_customer(identity.customer_id)
+        found = [self.orders.get_order(order_id) for order_id in identity.verified_order_ids]
+        return [order for order in found if order is not None]
+
+    def _relevant(self, orders: list[Order]) -> list[Order]:
+        """Open orders, or the most recent one when none is open."""
+        open_orders = [order for order in orders if order.is_open]
+        return open_orders or sorted(orders, key=lambda o: o.placed_at)[-1:]
+
+    # --- "what changed?" ------------------------------------------------
+
+    def _changes(self, orders: list[Order]) -> Reply:
+        reply = Reply()
+        with_news = [order for order in orders if unseen_changes(order)]
+        if with_news:
+            for order in with_news:
+                self._tell_changes(order, reply)
+            return reply
+        for order in self._relevant(orders):
+            self._tell_nothing_changed(order, reply)
+        return reply
+
+    def _tell_changes(self, order: Order, reply: Reply) -> None:
+        changes = unseen_changes(order)
+        explanation = self.explainer.explain(order, changes)
+        if all(change.is_progress for change in changes):
+            opening = self.text("changes_news", order=self.explainer.order_title(order))
+        else:
+            opening = self.text("changes_sorry", order=self.explainer.order_title(order))
+        reply.messages.append(" ".join([opening, *explanation.facts]))
+        self._add_next_steps(order, explanation.next_steps, explanation.unexplained_event_id, reply)
+        self.orders.mark_informed(order.id, max(change.last_event_id for change in changes))
+
+    def _add_next_steps(
+        self, order: Order, next_steps: list[str], unexplained: int | None, reply: Reply
+    ) -> None:
+        steps = list(next_steps)
+        if self._is_late(order) and self._can_still_choose(order):
+            steps.append(self.text("options_setback"))
+        if unexplained is not None:
+            steps.append(self.text("reason_offer_to_find_out"))
+            reply.follow_up_offer = (order.id, unexplained)
+        if steps:
+            reply.messages.append(" ".join(steps))
+
+    def _is_late(self, order: Order) -> bool:
+        """Open, and later than first promised, overdue, or missing an item."""
+        if not order.is_open:
+            return False
+        moved = (
+            order.promised_date is not None
+            and order.original_promised_date is not None
+            and order.promised_date > order.original_promised_date
+        )
+        overdue = order.promised_date is not None and order.promised_date < self.today
+        missing = any(line.status == "out_of_stock" for line in order.lines)
+        return moved or overdue or missing
+
+    def _can_still_choose(self, order: Order) -> bool:
+        """Not shipped yet: waiting, cancelling or an alternative are still possible."""
+        return order.status in ("placed", "processing", "changed")
+
+    def _tell_nothing_changed(self, order: Order, reply: Reply) -> None:
+        title = self.explainer.order_title(order)
+        recap = all_problem_changes(order)
+        if not recap:
+            reply.messages.append(
+                " ".join([self.text("changes_none", order=title), self._state_sentence(order)])
+            )
+            return
+        explanation = self.explainer.explain(order, recap)
+        reply.messages.append(
+            " ".join([self.text("changes_none_since_told", order=title), *explanation.facts])
+        )
+        self._add_next_steps(order, explanation.next_steps, explanation.unexplained_event_id, reply)
+
+    # --- status, dates, lateness, tracking, overview -----------------------
+
+    def _state_sentence(self, order: Order) -> str:
+        if order.status in ("delivered", "picked_up"):
+            day = order.delivered_at.date() if order.delivered_at else order.promised_date
+            return self.text(f"state_{order.status}", date=self.explainer.date(day))
+        if order.status == "cancelled":
+            return self.text("state_cancelled")
+        return self.text(
+            f"expected_{order.fulfilment}",
+            date=self.explainer.date(order.promised_date),
+            location=order.pickup_location or "",
+        )
+
+    def _status(self, orders: list[Order]) -> Reply:
+        reply = Reply()
+        for order in self._relevant(orders):
+            if unseen_changes(order):
+                # A changed order's status is its change: never just "gewijzigd".
+                self._tell_changes(order, reply)
+                continue
+            status_key = order.status if order.status != "changed" else "processing"
+            reply.messages.append(
+                " ".join(
+                    [
+                        self.text(f"status_{status_key}", order=self.explainer.order_title(order)),
+                        self._state_sentence(order),
+                        *self._latest_reason(order),
+                    ]
+                )
+            )
+        return reply
+
+    def _latest_reason(self, order: Order) -> list[str]:
+        """The reason of the latest date move, if the order is later than first promised."""
+        if not self._is_late(order):
+            return []
+        recap = [c for c in all_problem_changes(order) if c.kind in ("date_moved", "out_of_stock")]
+        if not recap:
+            return []
+        whys, _nexts, _missing = self.explainer.why(order, recap[-1])
+        return whys
+
+    def _delivery_date(self, orders: list[Order]) -> Reply:
+        reply = Reply()
+        for order in self._relevant(orders):
+            parts = [self.explainer.order_title(order) + ":", self._state_sentence(order)]
+            if (
+                order.is_open
+                and order.original_promised_date
+                and order.promised_date
+                and order.original_promised_date != order.promised_date
+            ):
+                parts.append(
+                    self.text(
+                        "expected_was", date=self.explainer.date(order.original_promised_date)
+                    )
+                )
+                parts.extend(self._latest_reason(order))
+            reply.messages.append(" ".join(parts))
+            if unseen_changes(order):
+                self.orders.mark_informed(
+                    order.id, max(c.last_event_id for c in unseen_changes(order))
+                )
+        return reply
+
+    def _why_late(self, orders: list[Order]) -> Reply:
+        reply = Reply()
+        late = [order for order in self._relevant(orders) if self._is_late(order)]
+        if not late:
+            for order in self._relevant(orders):
+                reply.messages.append(
+                    " ".join(
+                        [
+                            self.text("late_not_late", order=self.explainer.order_title(order)),
+                            self._state_sentence(order),
+                        ]
+                    )
+                )
+            return reply
+        for order in late:
+            recap = all_problem_changes(order)
+            explanation = self.explainer.explain(order, recap)
+            opening = self.text("late_sorry", order=self.explainer.order_title(order))
+            facts = explanation.facts or [self.text("reason_not_recorded")]
+            reply.messages.append(" ".join([opening, *facts, self._state_sentence(order)]))
+            unexplained = explanation.unexplained_event_id
+            if not recap and order.events:
+                unexplained = order.events[-1].id
+            self._add_next_steps(order, explanation.next_steps, unexplained, reply)
+            if order.events:
+                self.orders.mark_informed(order.id, order.events[-1].id)
+        return reply
+
+    def _tracking(self, orders: list[Order]) -> Reply:
+        reply = Reply()
+        for order in self._relevant(orders):
+            title = self.explainer.order_title(order)
+            links = [s for s in order.shipments if s.tracking_url]
+            if links:
+                for shipment in links:
+                    reply.messages.append(
+                        self.text(
+                            "tracking_link",
+                            order=title,
+                            carrier=shipment.carrier,
+                            url=shipment.tracking_url,
+                        )
+                    )
+            elif order.fulfilment == "pickup":
+                reply.messages.append(
+                    " ".join(
+                        [self.text("tracking_pickup", order=title), self._state_sentence(order)]
+                    )
+                )
+            else:
+                reply.messages.append(
+                    " ".join(
+                        [
+                            self.text("tracking_not_shipped", order=title),
+                            self._state_sentence(order),
+                        ]
+                    )
+                )
+        return reply
+
+    def _list_orders(self, orders: list[Order]) -> Reply:
+        lines = [self.text("orders_heading", count=len(orders))]
+        for order in sorted(orders, key=lambda o: o.placed_at, reverse=True):
+            lines.append(
+                self.text(
+                    "orders_line",
+                    order_id=order.id,
+                    products=order.product_summary,
+                    status=self.text(f"status_label_{order.status}"),
+                    state=self._state_sentence(order),
+                )
+            )
+        return Reply(["\n".join(lines)])

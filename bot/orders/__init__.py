@@ -1,0 +1,1 @@
+"""The shop's order system: domain objects, repositories (SQL and HTTP)."""

@@ -1,0 +1,1 @@
+"""The order system in a SQL database (SQLAlchemy; SQLite by default)."""

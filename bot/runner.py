@@ -1,0 +1,138 @@
+"""`make run`: the Rasa server and the action server, started and stopped together.
+
+Ctrl-C or SIGTERM stops both cleanly; if one dies, the other is stopped too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import requests
+
+from bot.settings import PROJECT_ROOT, Settings
+
+STOP_GRACE_SECONDS = 15
+
+
+def action_server_command(settings: Settings) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        str(settings.action_port),
+    ]
+
+
+def rasa_server_command(settings: Settings, model: str) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        model,
+        "--port",
+        str(settings.rasa_port),
+        "--interface",
+        settings.rasa_host,
+        "--credentials",
+        "credentials.yml",
+        "--endpoints",
+        "endpoints.yml",
+        "--cors",
+        "*",
+    ]
+    if settings.rasa_token:
+        # The HTTP API only with a token: without one it is CVE-2024-49375's way in.
+        command += ["--enable-api", "--auth-token", settings.rasa_token]
+    return command
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env["ACTION_PORT"] = str(settings.action_port)
+    # rasa-sdk listens on SANIC_HOST (0.0.0.0 by default) and has no auth.
+    env["SANIC_HOST"] = settings.action_host
+    return env
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            if requests.get(url, timeout=2).ok:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_services(settings: Settings, model: str) -> int:
+    if not Path(model).exists():
+        print(f"no trained model at {model}: run 'make train' first", file=sys.stderr)
+        return 2
+    env = child_environment(settings)
+    processes: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    processes.append(subprocess.Popen(action_server_command(settings), cwd=PROJECT_ROOT, env=env))
+    processes.append(
+        subprocess.Popen(rasa_server_command(settings, model), cwd=PROJECT_ROOT, env=env)
+    )
+    print(
+        f"starting: action server on {settings.action_host}:{settings.action_port}, "
+        f"Rasa on {settings.rasa_host}:{settings.rasa_port} (loading the model takes a while)"
+    )
+    ready_url = f"http://127.0.0.1:{settings.rasa_port}/"
+    if wait_until_ready(ready_url, processes[1], timeout=300):
+        print(
+            f"ready: POST http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook "
+            '{"sender": "me", "message": "hallo"}'
+        )
+    exit_code = 0
+    while not stopping:
+        for process in processes:
+            if process.poll() is not None:
+                print(
+                    f"a process stopped (exit {process.returncode}); stopping the rest",
+                    file=sys.stderr,
+                )
+                exit_code = 1
+                stopping = True
+        time.sleep(0.5)
+    stop(processes)
+    print("stopped")
+    return exit_code

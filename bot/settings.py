@@ -1,0 +1,112 @@
+"""All configuration, read from environment variables in one place.
+
+Every variable is listed with its default in `.env.example`. Nothing here
+opens a connection: it only describes what to connect to.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from error
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from error
+
+
+def _text(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+class SettingsError(ValueError):
+    """A setting is present but cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    order_system: str  # "sql" or "http"
+    order_api_url: str
+    order_api_key: str
+    order_api_timeout: float
+    order_api_retries: int
+    shop_token_secret: str
+    proof_secret: str
+    proof_ttl_seconds: int
+    default_language: str
+    shop_timezone: str
+    shop_name: str
+    shop_contact: str
+    reason_texts_path: Path
+    message_texts_path: Path
+    rasa_host: str
+    rasa_port: int
+    rasa_token: str
+    action_host: str
+    action_port: int
+    max_message_chars: int
+    max_verification_attempts: int
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / 'shop.db'}"
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (call it; never cache at import)."""
+    order_system = _text("ORDER_SYSTEM", "sql").lower()
+    if order_system not in {"sql", "http"}:
+        raise SettingsError(f"ORDER_SYSTEM must be 'sql' or 'http', got {order_system!r}")
+    shop_secret = _text("SHOP_TOKEN_SECRET", "dev-only-shop-token-secret-change-me")
+    language = _text("DEFAULT_LANGUAGE", "nl").lower()
+    if language not in {"nl", "en"}:
+        raise SettingsError(f"DEFAULT_LANGUAGE must be 'nl' or 'en', got {language!r}")
+    return Settings(
+        database_url=_text("DATABASE_URL", _default_database_url()),
+        order_system=order_system,
+        order_api_url=_text("ORDER_API_URL").rstrip("/"),
+        order_api_key=_text("ORDER_API_KEY"),
+        order_api_timeout=_float("ORDER_API_TIMEOUT", 3.0),
+        order_api_retries=_int("ORDER_API_RETRIES", 2),
+        shop_token_secret=shop_secret,
+        # The verification proof is signed by the action server, with its own
+        # secret; derived from the shop's secret when not given.
+        proof_secret=_text("PROOF_SECRET", shop_secret + ":verification-proof"),
+        proof_ttl_seconds=_int("PROOF_TTL_SECONDS", 3600),
+        default_language=language,
+        shop_timezone=_text("SHOP_TIMEZONE", "Europe/Amsterdam"),
+        shop_name=_text("SHOP_NAME", "Fietsen & Meer"),
+        shop_contact=_text("SHOP_CONTACT", "030 123 45 67 (ma-vr 9-17) of service@example.nl"),
+        reason_texts_path=Path(
+            _text("REASON_TEXTS_PATH", str(PROJECT_ROOT / "bot" / "texts" / "reasons.yml"))
+        ),
+        message_texts_path=Path(
+            _text("MESSAGE_TEXTS_PATH", str(PROJECT_ROOT / "bot" / "texts" / "messages.yml"))
+        ),
+        rasa_host=_text("RASA_HOST", "127.0.0.1"),
+        rasa_port=_int("RASA_PORT", 5005),
+        rasa_token=_text("RASA_TOKEN"),
+        action_host=_text("ACTION_HOST", "127.0.0.1"),
+        action_port=_int("ACTION_PORT", 5055),
+        max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
+        max_verification_attempts=_int("MAX_VERIFICATION_ATTEMPTS", 5),
+    )
