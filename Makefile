@@ -42,11 +42,11 @@ run: $(BIN)/.installed seed $(MODEL) ## run the assistant: Rasa (REST, socket.io
 	$(BIN)/python -m bot run --model $(MODEL)
 
 lint: $(BIN)/.installed ## ruff check and format check
-	$(BIN)/ruff check bot actions tests
-	$(BIN)/ruff format --check bot actions tests
+	$(BIN)/ruff check bot actions tests scripts
+	$(BIN)/ruff format --check bot actions tests scripts
 
-typecheck: $(BIN)/.installed ## mypy over bot/ and actions/
-	$(BIN)/mypy bot actions
+typecheck: $(BIN)/.installed ## mypy over bot/, actions/ and scripts/
+	$(BIN)/mypy bot actions scripts
 
 test-unit: $(BIN)/.installed ## unit tests (no services)
 	$(PYTEST) tests/unit

@@ -23,12 +23,7 @@ SMALLTALK_MESSAGES = {
 
 
 def _say(dispatcher: CollectingDispatcher, key: str, language: str) -> None:
-    found = services()
-    dispatcher.utter_message(
-        text=found.catalog.message(
-            key, language, shop=found.settings.shop_name, contact=found.settings.shop_contact
-        )
-    )
+    dispatcher.utter_message(text=services().catalog.message(key, language))
 
 
 class ActionGreet(Action):

@@ -40,9 +40,7 @@ class ActionAnswerOrderQuestion(Action):
             failures = int(tracker.get_slot("verification_failures") or 0)
             if failures >= found.settings.max_verification_attempts:
                 dispatcher.utter_message(
-                    text=found.catalog.message(
-                        "verify_too_many", turn.language, contact=found.settings.shop_contact
-                    )
+                    text=found.catalog.message("verify_too_many", turn.language)
                 )
                 return [*events, SlotSet("needs_verification", False)]
             dispatcher.utter_message(text=found.catalog.message("verify_intro", turn.language))

@@ -26,7 +26,11 @@ _current: Services | None = None
 
 def build_services(settings: Settings | None = None) -> Services:
     settings = settings or load_settings()
-    catalog = load_catalog(settings.reason_texts_path, settings.message_texts_path)
+    catalog = load_catalog(
+        settings.reason_texts_path,
+        settings.message_texts_path,
+        {"shop": settings.shop_name, "contact": settings.shop_contact},
+    )
     return Services(settings=settings, catalog=catalog, orders=build_order_system(settings))
 
 

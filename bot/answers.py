@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.changes import all_problem_changes, unseen_changes
+from bot.changes import Change, all_problem_changes, told_marker, unseen_changes
 from bot.explain import Explainer
 from bot.identity import Identity
 from bot.orders.model import Order
@@ -101,7 +101,13 @@ class OrderAssistant:
             opening = self.text("changes_sorry", order=self.explainer.order_title(order))
         reply.messages.append(" ".join([opening, *explanation.facts]))
         self._add_next_steps(order, explanation.next_steps, explanation.unexplained_event_id, reply)
-        self.orders.mark_informed(order.id, max(change.last_event_id for change in changes))
+        self._remember_told(order, changes)
+
+    def _remember_told(self, order: Order, told: list[Change]) -> None:
+        """Move the "customer knows up to here" marker past what was just told."""
+        marker = told_marker(order, told)
+        if marker is not None:
+            self.orders.mark_informed(order.id, marker)
 
     def _add_next_steps(
         self, order: Order, next_steps: list[str], unexplained: int | None, reply: Reply
@@ -187,6 +193,7 @@ class OrderAssistant:
         if not recap:
             return []
         whys, _nexts, _missing = self.explainer.why(order, recap[-1])
+        self._remember_told(order, recap[-1:])
         return whys
 
     def _delivery_date(self, orders: list[Order]) -> Reply:
@@ -206,10 +213,6 @@ class OrderAssistant:
                 )
                 parts.extend(self._latest_reason(order))
             reply.messages.append(" ".join(parts))
-            if unseen_changes(order):
-                self.orders.mark_informed(
-                    order.id, max(c.last_event_id for c in unseen_changes(order))
-                )
         return reply
 
     def _why_late(self, orders: list[Order]) -> Reply:
@@ -236,8 +239,7 @@ class OrderAssistant:
             if not recap and order.events:
                 unexplained = order.events[-1].id
             self._add_next_steps(order, explanation.next_steps, unexplained, reply)
-            if order.events:
-                self.orders.mark_informed(order.id, order.events[-1].id)
+            self._remember_told(order, recap)
         return reply
 
     def _tracking(self, orders: list[Order]) -> Reply:
@@ -255,6 +257,16 @@ class OrderAssistant:
                             url=shipment.tracking_url,
                         )
                     )
+            elif order.shipments:
+                shipment = order.shipments[-1]
+                reply.messages.append(
+                    " ".join(
+                        [
+                            self.text("tracking_no_link", order=title, carrier=shipment.carrier),
+                            self._state_sentence(order),
+                        ]
+                    )
+                )
             elif order.fulfilment == "pickup":
                 reply.messages.append(
                     " ".join(

@@ -88,8 +88,23 @@ def changes_in(order: Order, events: list[OrderEvent]) -> list[Change]:
                 events=tuple(group),
             )
         )
-    # A date moved back and forth to where it was is no change at all.
-    return [c for c in changes if c.kind != "date_moved" or c.old != c.new]
+    # Something changed back to where it was (a date, a quantity) is no change at all.
+    return [c for c in changes if c.is_progress or c.old != c.new]
+
+
+def told_marker(order: Order, told: list[Change]) -> int | None:
+    """The newest event the customer knows after hearing `told`, if it moved.
+
+    The marker means "every event up to here is known", so it stops before the
+    first unseen event that was not told (events that are no change count as told).
+    """
+    told_ids = {event.id for change in told for event in change.events}
+    marker: int | None = None
+    for event in sorted(order.events_after(order.informed_event_id), key=lambda e: e.id):
+        if event.id not in told_ids and _kind(event) is not None:
+            break
+        marker = event.id
+    return marker
 
 
 def unseen_changes(order: Order) -> list[Change]:

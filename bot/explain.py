@@ -48,7 +48,8 @@ class Explainer:
     def party(self, event: OrderEvent) -> str:
         if event.party_name:
             return event.party_name
-        return self.text(f"party_{event.party_type or 'unknown'}")
+        key = f"party_{event.party_type}"
+        return self.text(key if key in self.catalog.messages else "party_unknown")
 
     def order_title(self, order: Order) -> str:
         return self.text("order_title", order_id=order.id, products=order.product_summary)
@@ -88,12 +89,14 @@ class Explainer:
 
         `told` holds reason codes and texts already said in this answer, so a
         reason behind two changes (out of stock, hence a later date) is said once.
+        When the newest event lacks a reason, older reasons are still told, and
+        the missing one is named and offered to be found out.
         """
         whys: list[str] = []
         nexts: list[str] = []
-        unexplained: int | None = None
         seen = told if told is not None else set()
-        for event in reversed(change.events):  # the newest reason first
+        newest = max(change.events, key=lambda e: e.id)
+        for event in sorted(change.events, key=lambda e: e.id, reverse=True):
             code = event.reason_code
             if code and self.catalog.has_reason(code) and code not in seen:
                 seen.add(code)
@@ -106,13 +109,13 @@ class Explainer:
                 whys.append(
                     self.text("reason_recorded", party=self.party(event), text=event.reason_text)
                 )
-            if not code and not event.reason_text and unexplained is None:
-                unexplained = event.id
-        if not whys and unexplained is not None:
-            whys.append(self.text("reason_not_recorded"))
-        elif unexplained is not None:
-            unexplained = None  # an older event lacks a reason, a newer one has it
-        return whys, nexts, unexplained
+        if self.has_reason(newest):
+            return whys, nexts, None
+        return [self.text("reason_not_recorded"), *whys], nexts, newest.id
+
+    def has_reason(self, event: OrderEvent) -> bool:
+        """A reason the customer can be told: a known code or the recorded text."""
+        return self.catalog.has_reason(event.reason_code) or bool(event.reason_text)
 
     def explain(self, order: Order, changes: list[Change]) -> Explanation:
         facts: list[str] = []

@@ -52,7 +52,10 @@ def customer_from_token(token: Any, secret: str) -> int | None:
     except (jwt.InvalidTokenError, ValueError, TypeError) as error:
         logger.info("customer token rejected: %s", type(error).__name__)
         return None
-    return customer_id if customer_id > 0 else None
+    if customer_id <= 0:
+        logger.info("customer token rejected: no valid customer id")
+        return None
+    return customer_id
 
 
 def make_customer_token(customer_id: int, secret: str, ttl_seconds: int = 3600) -> str:

@@ -22,7 +22,7 @@ DUTCH = frozenset(
     oke nog al ook maar want dus als dan bij van voor naar met op aan om te er heb heeft
     hebben kan kun kunt kunnen wil wilt zou moet mag gaat komt komen nu vandaag morgen
     gisteren week medewerker mens iemand spreken bellen waarom graag hoi ff even zo geen
-    weet niks niets volgen
+    weet niks niets volgen of in oké okee
     """.split()
 )
 
@@ -35,7 +35,7 @@ ENGLISH = frozenset(
     evening bye goodbye not no yes yeah yep correct fine okay still also but because so
     if then at of for to with on in it its it's this that have has had can could would
     will should may do does did get got want need know today tomorrow yesterday week
-    person human agent someone talk speak call u ur wanna gonna track
+    person human agent someone talk speak call u ur wanna gonna track what's where's
     """.split()
 )
 

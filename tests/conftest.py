@@ -32,6 +32,7 @@ def catalog() -> Catalog:
     return load_catalog(
         PROJECT_ROOT / "bot" / "texts" / "reasons.yml",
         PROJECT_ROOT / "bot" / "texts" / "messages.yml",
+        {"shop": "Fietsen & Meer", "contact": "030 123 45 67"},
     )
 
 
@@ -126,6 +127,7 @@ def make_tracker(
     metadata: dict[str, Any] | None = None,
     sender_id: str = "test-conversation",
     active_loop: str | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     """A tracker whose latest message is `text`, as Rasa would send it."""
     return Tracker(
@@ -137,7 +139,7 @@ def make_tracker(
             "entities": list(entities or []),
             "metadata": dict(metadata or {}),
         },
-        events=[],
+        events=list(events or []),
         paused=False,
         followup_action=None,
         active_loop={"name": active_loop} if active_loop else {},

@@ -7,6 +7,8 @@ import re
 
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _ORDER_NUMBER = re.compile(r"^\s*#?\s*(\d{4,10})\s*$")
+# The same range as four to ten typed digits.
+_SMALLEST, _LARGEST = 1_000, 9_999_999_999
 
 
 def normalise_postcode(value: str | None) -> str:
@@ -22,10 +24,10 @@ def parse_order_number(value: object) -> int | None:
     """An order number as typed ('10001', '#10001'), or None when malformed."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value if value > 0 else None
     if isinstance(value, float) and value.is_integer():
-        return int(value) if value > 0 else None
+        value = int(value)
+    if isinstance(value, int):
+        return value if _SMALLEST <= value <= _LARGEST else None
     if not isinstance(value, str):
         return None
     match = _ORDER_NUMBER.match(value)

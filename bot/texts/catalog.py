@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,58 @@ REQUIRED_REASON_CODES = (
 REASON_PARTS = ("why", "next")
 REASON_PLACEHOLDERS = frozenset({"party", "product", "old_date", "new_date"})
 
+# Every message the assistant says, with the placeholders it fills in. Any
+# message may also use the shop-wide values in SHOP_PLACEHOLDERS.
+SHOP_PLACEHOLDERS = frozenset({"shop", "contact"})
+
+
+def _keys(names: str, *placeholders: str) -> dict[str, frozenset[str]]:
+    return {name: frozenset(placeholders) for name in names.split()}
+
+
+MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    **_keys(
+        "greet goodbye thank acknowledge bot_challenge fallback out_of_scope request_human"
+        " error_order_system_unavailable verify_intro verify_ask_order_number"
+        " verify_ask_postcode verify_bad_order_number verify_bad_postcode verify_mismatch"
+        " verify_too_many verify_ok follow_up_declined order_none_found reason_not_recorded"
+        " reason_offer_to_find_out options_setback state_cancelled date_unknown change_cancelled"
+        " change_progress_processing change_progress_shipped change_progress_ready_for_pickup"
+        " change_progress_delivered change_progress_picked_up party_supplier party_warehouse"
+        " party_carrier party_shop party_customer party_unknown status_label_placed"
+        " status_label_processing status_label_changed status_label_shipped"
+        " status_label_ready_for_pickup status_label_delivered status_label_picked_up"
+        " status_label_cancelled"
+    ),
+    **_keys("greet_known", "name"),
+    **_keys("message_too_long", "limit"),
+    **_keys("follow_up_recorded order_not_on_account", "order_id"),
+    **_keys("order_title", "order_id", "products"),
+    **_keys("orders_heading", "count"),
+    **_keys("orders_line", "order_id", "products", "status", "state"),
+    **_keys(
+        "changes_sorry changes_news changes_none changes_none_since_told status_placed"
+        " status_processing status_shipped status_ready_for_pickup status_delivered"
+        " status_picked_up status_cancelled late_sorry late_not_late tracking_pickup"
+        " tracking_not_shipped",
+        "order",
+    ),
+    **_keys("change_date_moved_delivery change_date_moved_pickup", "old_date", "new_date"),
+    **_keys("change_total change_refund", "old", "new"),
+    **_keys(
+        "change_out_of_stock change_back_in_stock change_line_cancelled change_item_replaced"
+        " change_quantity change_split_shipment change_address change_other",
+        "product",
+        "old",
+        "new",
+    ),
+    **_keys("reason_recorded", "party", "text"),
+    **_keys("state_delivered state_picked_up expected_was", "date"),
+    **_keys("expected_delivery expected_pickup", "date", "location"),
+    **_keys("tracking_link", "order", "carrier", "url"),
+    **_keys("tracking_no_link", "order", "carrier"),
+}
+
 
 class TextsError(ValueError):
     """A text file is missing something or uses an unknown placeholder."""
@@ -51,9 +102,10 @@ def placeholders(template: str) -> set[str]:
 class Catalog:
     reasons: Mapping[str, Mapping[str, Mapping[str, str]]]
     messages: Mapping[str, Mapping[str, str]]
+    shop_values: Mapping[str, str] = field(default_factory=dict)  # {shop}, {contact}
 
     def message(self, key: str, language: str, **values: Any) -> str:
-        return self.messages[key][language].format(**values)
+        return self.messages[key][language].format(**{**self.shop_values, **values})
 
     def has_reason(self, code: str | None) -> bool:
         return bool(code) and code in self.reasons
@@ -68,6 +120,8 @@ def _load_yaml(path: Path, top_key: str) -> dict[str, Any]:
             document = yaml.safe_load(handle)
     except FileNotFoundError as error:
         raise TextsError(f"{path}: file not found") from error
+    except UnicodeDecodeError as error:
+        raise TextsError(f"{path}: not UTF-8 text") from error
     except yaml.YAMLError as error:
         raise TextsError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get(top_key), dict):
@@ -100,32 +154,44 @@ def check_reasons(reasons: Mapping[str, Any], source: str) -> None:
 
 
 def check_messages(messages: Mapping[str, Any], source: str) -> None:
+    missing = [key for key in MESSAGE_PLACEHOLDERS if key not in messages]
+    if missing:
+        raise TextsError(f"{source}: messages missing: {', '.join(missing)}")
+    unknown_keys = [key for key in messages if key not in MESSAGE_PLACEHOLDERS]
+    if unknown_keys:
+        raise TextsError(f"{source}: unknown message key(s): {', '.join(unknown_keys)}")
     for key, by_language in messages.items():
         if not isinstance(by_language, dict):
             raise TextsError(f"{source}: message '{key}' must map languages to texts")
-        expected: set[str] | None = None
+        allowed = MESSAGE_PLACEHOLDERS[key] | SHOP_PLACEHOLDERS
+        used: dict[str, set[str]] = {}
         for language in LANGUAGES:
             template = by_language.get(language)
             if not isinstance(template, str) or not template.strip():
                 raise TextsError(f"{source}: message '{key}' has no '{language}' text")
-            names = placeholders(template)
-            if expected is not None and names != expected:
+            used[language] = placeholders(template)
+            unknown = used[language] - allowed
+            if unknown:
                 raise TextsError(
-                    f"{source}: message '{key}' uses different placeholders per language: "
-                    f"{sorted(expected)} and {sorted(names)}"
+                    f"{source}: message '{key}' ({language}) uses unknown placeholder(s) "
+                    f"{', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
                 )
-            expected = names
+        if len({frozenset(names) for names in used.values()}) > 1:
+            # A translation that drops a placeholder drops a fact for its readers.
+            raise TextsError(
+                f"{source}: message '{key}' uses different placeholders per language: "
+                + "; ".join(f"{lang} {sorted(names)}" for lang, names in used.items())
+            )
 
 
-def load_catalog(reasons_path: Path, messages_path: Path) -> Catalog:
+def load_catalog(
+    reasons_path: Path, messages_path: Path, shop_values: Mapping[str, str] | None = None
+) -> Catalog:
     reasons = _load_yaml(reasons_path, "reasons")
     check_reasons(reasons, str(reasons_path))
     messages = _load_yaml(messages_path, "messages")
     check_messages(messages, str(messages_path))
-    return Catalog(reasons=reasons, messages=messages)
-
-
-@lru_cache(maxsize=4)
-def cached_catalog(reasons_path: Path, messages_path: Path) -> Catalog:
-    """One parsed catalog per process (the files are read at first use)."""
-    return load_catalog(reasons_path, messages_path)
+    values = dict(shop_values or {})
+    values.setdefault("shop", "")
+    values.setdefault("contact", "")
+    return Catalog(reasons=reasons, messages=messages, shop_values=values)

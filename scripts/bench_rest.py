@@ -1,0 +1,233 @@
+"""`make bench`: the REST channel under load, beside a bare `rasa init` bot.
+
+Both bots run on this machine in the same run, one after the other, so the
+ratio holds even when the machine is noisy. Writes bench-results/rest.json
+and bench-results/rest.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bot.identity import make_customer_token
+from bot.settings import PROJECT_ROOT
+from scripts.loadgen import LoadResult, run_load
+
+RESULTS = PROJECT_ROOT / "bench-results"
+WORK = PROJECT_ROOT / "var" / "bench"
+QUESTION = "wat is er gewijzigd aan mijn bestelling?"
+SECRET = "bench-shop-secret-at-least-32-bytes-long"
+DEMO_CUSTOMERS = (1001, 1002, 1003, 1004, 1005, 1006)
+LEVELS = (
+    (1, int(os.environ.get("BENCH_TURNS_SINGLE", "200"))),
+    (20, int(os.environ.get("BENCH_TURNS_PER_CUSTOMER", "30"))),
+)
+RASA = str(Path(sys.executable).with_name("rasa"))
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited while starting (see logs in {WORK})")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"server at {url} not ready in {seconds}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def baseline_model() -> Path:
+    """The `rasa init` project, trained by this benchmark (kept between runs)."""
+    project = WORK / "baseline"
+    model = project / "models" / "baseline.tar.gz"
+    if model.exists():
+        return model
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir(parents=True)
+    log("creating the rasa init baseline and training it (a few minutes)")
+    subprocess.run(
+        [RASA, "init", "--no-prompt", "--init-dir", str(project)],
+        check=True,
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+    )
+    for old in (project / "models").glob("*.tar.gz"):
+        old.unlink()
+    subprocess.run(
+        [RASA, "train", "--fixed-model-name", "baseline"],
+        check=True,
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+    )
+    return model
+
+
+def start_baseline(model: Path, port: int) -> subprocess.Popen[bytes]:
+    log_file = (WORK / "baseline.log").open("wb")
+    return subprocess.Popen(
+        [RASA, "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1"],
+        cwd=model.parent.parent,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def start_assistant(port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{WORK / 'shop.db'}",
+            "SHOP_TOKEN_SECRET": SECRET,
+            "RASA_PORT": str(port),
+            "ACTION_PORT": str(free_port()),
+            "RASA_TOKEN": "",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    (WORK / "shop.db").unlink(missing_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "bot", "seed"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    log_file = (WORK / "assistant.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--model", "models/order-assistant.tar.gz"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def body_maker(label: str, with_token: bool) -> Any:
+    tokens = {cid: make_customer_token(cid, SECRET, 7200) for cid in DEMO_CUSTOMERS}
+
+    def body(worker: int, turn: int) -> dict[str, Any]:
+        payload: dict[str, Any] = {"sender": f"{label}-{worker}", "message": QUESTION}
+        if with_token:
+            customer = DEMO_CUSTOMERS[worker % len(DEMO_CUSTOMERS)]
+            payload["metadata"] = {"customer_token": tokens[customer]}
+        return payload
+
+    return body
+
+
+def measure(ports: dict[str, int]) -> dict[str, list[LoadResult]]:
+    """Each load level on both bots back to back, so both see the same machine."""
+    bodies = {label: body_maker(label, label == "assistant") for label in ports}
+    urls = {
+        label: f"http://127.0.0.1:{port}/webhooks/rest/webhook" for label, port in ports.items()
+    }
+    for label in ports:
+        run_load(label, urls[label], 2, 10, bodies[label])  # warm-up
+    results: dict[str, list[LoadResult]] = {label: [] for label in ports}
+    for concurrency, turns in LEVELS:
+        for label in ports:
+            result = run_load(label, urls[label], concurrency, turns, bodies[label])
+            log(f"{label} at {concurrency} concurrent: {result.row()}")
+            results[label].append(result)
+    return results
+
+
+def main() -> int:
+    WORK.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(exist_ok=True)
+    model = baseline_model()
+    base_port, our_port = free_port(), free_port()
+    log("starting the baseline bot and the order assistant")
+    baseline = start_baseline(model, base_port)
+    assistant = start_assistant(our_port)
+    try:
+        wait_ready(f"http://127.0.0.1:{base_port}/", baseline)
+        wait_ready(f"http://127.0.0.1:{our_port}/", assistant)
+        time.sleep(3)  # let the action server settle
+        measured = measure({"baseline": base_port, "assistant": our_port})
+        base, ours = measured["baseline"], measured["assistant"]
+    finally:
+        stop(assistant)
+        stop(baseline)
+    rows: list[dict[str, Any]] = []
+    for b, o in zip(base, ours, strict=True):
+        rows.append(
+            {
+                "concurrency": b.concurrency,
+                "baseline": b.row(),
+                "assistant": o.row(),
+                "p50_ratio": round(o.percentile(0.5) / b.percentile(0.5), 2),
+                "p95_ratio": round(o.percentile(0.95) / b.percentile(0.95), 2),
+                "throughput_ratio": round(o.throughput / b.throughput, 2),
+            }
+        )
+    (RESULTS / "rest.json").write_text(json.dumps(rows, indent=2))
+    lines = [
+        "# REST channel benchmark",
+        "",
+        f'Question: "{QUESTION}" (assistant: with a customer token, action server and SQLite '
+        "included; baseline: the `rasa init` bot, trained by the benchmark).",
+        "",
+        "| concurrent | bot | p50 ms | p95 ms | p99 ms | msg/s | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        for name in ("baseline", "assistant"):
+            r = row[name]
+            lines.append(
+                f"| {row['concurrency']} | {name} | {r['p50_ms']} | {r['p95_ms']} | "
+                f"{r['p99_ms']} | {r['throughput_rps']} | {r['errors']} |"
+            )
+    lines += [
+        "",
+        "| concurrent | p50 ratio (aim ≤ 1.3) | p95 ratio | throughput ratio (aim ≥ 0.75) |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['concurrency']} | {row['p50_ratio']} | {row['p95_ratio']} | "
+            f"{row['throughput_ratio']} |"
+        )
+    report = "\n".join(lines) + "\n"
+    (RESULTS / "rest.md").write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""The custom actions against the demo shop in SQLite: messages and events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.conversation import ActionGreet, ActionHandleFallback
+from actions.follow_up import ActionRequestFollowUp
+from actions.order_questions import ActionAnswerOrderQuestion
+from actions.services import Services, build_services, use_services
+from actions.verification import ValidateVerificationForm
+from bot.dates import spoken_date
+from bot.identity import issue_proof, make_customer_token, orders_from_proof
+from bot.settings import Settings
+from tests.conftest import SHOP_SECRET, _seeded, make_tracker
+
+DOMAIN: dict[str, Any] = {
+    "forms": {"verification_form": {"required_slots": ["order_number", "postcode"]}},
+    "slots": {},
+}
+
+
+@pytest.fixture
+def services(settings: Settings, today: date) -> Iterator[Services]:
+    _seeded(settings.database_url, today)
+    built = build_services(settings)
+    use_services(built)
+    yield built
+    use_services(None)
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(message.get("text") or "" for message in dispatcher.messages)
+
+
+def erik_token() -> dict[str, str]:
+    return {"customer_token": make_customer_token(1001, SHOP_SECRET)}
+
+
+def test_erik_hears_what_changed_and_events_say_so(
+    services: Services, dispatcher: CollectingDispatcher, today: date
+) -> None:
+    tracker = make_tracker(
+        "wat is er gewijzigd aan mijn bestelling?", "ask_changes", metadata=erik_token()
+    )
+    events = ActionAnswerOrderQuestion().run(dispatcher, tracker, DOMAIN)
+    said = texts(dispatcher)
+    assert "Gazelle" in said
+    assert spoken_date(today + timedelta(days=10), "nl", today) in said
+    assert spoken_date(today + timedelta(days=3), "nl", today) in said
+    assert SlotSet("language", "nl") in events
+    assert SlotSet("pending_question", "changes") in events
+    assert SlotSet("needs_verification", False) in events
+    order = services.orders.get_order(10001)
+    assert order is not None and order.informed_event_id == order.events[-1].id
+
+
+def test_an_anonymous_visitor_is_asked_to_verify_and_told_nothing(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker(
+        "what changed in order 10001?",
+        "ask_changes",
+        entities=[{"entity": "order_number", "value": "10001"}],
+    )
+    events = ActionAnswerOrderQuestion().run(dispatcher, tracker, DOMAIN)
+    assert SlotSet("needs_verification", True) in events
+    assert SlotSet("language", "en") in events
+    said = texts(dispatcher)
+    assert "make sure it's your order" in said
+    assert "Gazelle" not in said and "10001" not in said
+
+
+def test_a_proof_answers_for_its_own_conversation_only(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    proof = issue_proof("conversation-a", [10001], services.settings.proof_secret, 600)
+    mine = make_tracker(
+        "status?", "ask_status", slots={"verification_proof": proof}, sender_id="conversation-a"
+    )
+    ActionAnswerOrderQuestion().run(dispatcher, mine, DOMAIN)
+    assert "Gazelle" in texts(dispatcher)
+
+    stolen = CollectingDispatcher()
+    theirs = make_tracker(
+        "status?", "ask_status", slots={"verification_proof": proof}, sender_id="conversation-b"
+    )
+    events = ActionAnswerOrderQuestion().run(stolen, theirs, DOMAIN)
+    assert "Gazelle" not in texts(stolen)
+    assert SlotSet("needs_verification", True) in events
+
+
+def test_a_slot_claiming_a_customer_proves_nothing(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    forged = make_tracker(
+        "status?", "ask_status", slots={"verification_proof": "1001", "customer_id": 1001}
+    )
+    events = ActionAnswerOrderQuestion().run(dispatcher, forged, DOMAIN)
+    assert SlotSet("needs_verification", True) in events
+    assert "Gazelle" not in texts(dispatcher)
+
+
+def run_form(
+    tracker_slots: dict[str, Any],
+    text: str,
+    dispatcher: CollectingDispatcher,
+    requested: str,
+    sender: str = "form-test",
+) -> list[dict[str, Any]]:
+    """The validation action as Rasa calls it: the extracted slot comes last in the events."""
+    tracker = make_tracker(
+        text,
+        "inform",
+        slots={**tracker_slots, "requested_slot": requested},
+        active_loop="verification_form",
+        sender_id=sender,
+        events=[
+            {"event": "user", "text": text},
+            {"event": "slot", "name": requested, "value": tracker_slots.get(requested)},
+        ],
+    )
+    return asyncio.run(ValidateVerificationForm().run(dispatcher, tracker, DOMAIN))
+
+
+def slot(events: list[dict[str, Any]], name: str) -> Any:
+    values = [e["value"] for e in events if e.get("event") == "slot" and e.get("name") == name]
+    assert values, f"no SlotSet for {name} in {events}"
+    return values[-1]
+
+
+def test_matching_order_number_and_postcode_give_a_signed_proof(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    events = run_form(
+        {"order_number": "10001", "postcode": "3511ab"}, "3511ab", dispatcher, "postcode"
+    )
+    proof = slot(events, "verification_proof")
+    assert orders_from_proof(proof, "form-test", services.settings.proof_secret) == (10001,)
+    assert slot(events, "requested_slot") is None
+    assert slot(events, "needs_verification") is False
+
+
+def test_a_mismatch_counts_clears_and_asks_again(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    events = run_form(
+        {"order_number": "10001", "postcode": "1012 JS"}, "1012 JS", dispatcher, "postcode"
+    )
+    assert slot(events, "verification_failures") == 1.0
+    assert slot(events, "order_number") is None and slot(events, "postcode") is None
+    assert slot(events, "requested_slot") == "order_number"
+    assert "horen niet bij elkaar" in texts(dispatcher) or "don't go together" in texts(dispatcher)
+    assert not [e for e in events if e.get("name") == "verification_proof"]
+
+
+def test_the_fifth_mismatch_ends_the_form(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    events = run_form(
+        {"order_number": "10001", "postcode": "9999 ZZ", "verification_failures": 4.0},
+        "9999 ZZ",
+        dispatcher,
+        "postcode",
+    )
+    assert slot(events, "verification_failures") == 5.0
+    assert slot(events, "requested_slot") is None
+
+
+def test_a_malformed_order_number_gets_a_clear_answer(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    events = run_form({"order_number": "abc-12"}, "abc-12", dispatcher, "order_number")
+    assert slot(events, "order_number") is None
+    assert "10001" in texts(dispatcher)  # the example of what an order number looks like
+
+
+def test_an_email_given_for_the_postcode_is_used_as_email(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    events = run_form(
+        {"order_number": "10001", "postcode": "erik@example.nl"},
+        "erik@example.nl",
+        dispatcher,
+        "postcode",
+    )
+    assert slot(events, "verification_proof")
+
+
+def test_follow_up_is_recorded_for_the_customers_own_order_only(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    daan = {"customer_token": make_customer_token(1006, SHOP_SECRET)}
+    event_id = services.orders.get_order(10006).events[0].id  # type: ignore[union-attr]
+    tracker = make_tracker(
+        "ja", "affirm", slots={"follow_up_offer": f"10006:{event_id}"}, metadata=daan
+    )
+    events = ActionRequestFollowUp().run(dispatcher, tracker, DOMAIN)
+    assert "10006" in texts(dispatcher)
+    assert SlotSet("follow_up_offer", None) in events
+
+    intruder = CollectingDispatcher()
+    other = make_tracker(
+        "ja", "affirm", slots={"follow_up_offer": f"10006:{event_id}"}, metadata=erik_token()
+    )
+    ActionRequestFollowUp().run(intruder, other, DOMAIN)
+    assert "10006" not in texts(intruder)
+
+
+def test_greeting_uses_the_first_name_of_a_known_customer(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    ActionGreet().run(dispatcher, make_tracker("hoi", "greet", metadata=erik_token()), DOMAIN)
+    assert texts(dispatcher).startswith("Hoi Erik!")
+
+
+def test_a_very_long_message_is_answered_plainly(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    tracker = make_tracker("x" * 10_000, "nlu_fallback")
+    ActionHandleFallback().run(dispatcher, tracker, DOMAIN)
+    assert str(services.settings.max_message_chars) in texts(dispatcher)
