@@ -11,6 +11,7 @@ MODEL := models/order-assistant.tar.gz
 TRAINING_FILES := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 PYTEST := $(BIN)/python -m pytest
 export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help run test lint typecheck test-unit test-integration test-e2e test-conversations \
 	validate train nlu-report bench bench-lookup seed lock clean

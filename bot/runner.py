@@ -13,11 +13,9 @@ import time
 from pathlib import Path
 from types import FrameType
 
-import requests
-
+from bot.processes import stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT, Settings
-
-STOP_GRACE_SECONDS = 15
+from bot.texts import TextsError, load_catalog
 
 
 def action_server_command(settings: Settings) -> list[str]:
@@ -63,39 +61,20 @@ def child_environment(settings: Settings) -> dict[str, str]:
     env["ACTION_PORT"] = str(settings.action_port)
     # rasa-sdk listens on SANIC_HOST (0.0.0.0 by default) and has no auth.
     env["SANIC_HOST"] = settings.action_host
+    # No telemetry calls out of a shop's servers (and no network here anyway).
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     return env
-
-
-def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            if requests.get(url, timeout=2).ok:
-                return True
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    return False
-
-
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def run_services(settings: Settings, model: str) -> int:
     if not Path(model).exists():
         print(f"no trained model at {model}: run 'make train' first", file=sys.stderr)
+        return 2
+    try:
+        # The texts staff may edit are checked before anything starts.
+        load_catalog(settings.reason_texts_path, settings.message_texts_path)
+    except TextsError as error:
+        print(f"text files: {error}", file=sys.stderr)
         return 2
     env = child_environment(settings)
     processes: list[subprocess.Popen[bytes]] = []
@@ -117,7 +96,7 @@ def run_services(settings: Settings, model: str) -> int:
         f"Rasa on {settings.rasa_host}:{settings.rasa_port} (loading the model takes a while)"
     )
     ready_url = f"http://127.0.0.1:{settings.rasa_port}/"
-    if wait_until_ready(ready_url, processes[1], timeout=300):
+    if wait_until_ready(ready_url, processes[1], timeout=300, cancelled=lambda: stopping):
         print(
             f"ready: POST http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook "
             '{"sender": "me", "message": "hallo"}'
@@ -133,6 +112,6 @@ def run_services(settings: Settings, model: str) -> int:
                 exit_code = 1
                 stopping = True
         time.sleep(0.5)
-    stop(processes)
+    stop_all(processes)
     print("stopped")
     return exit_code

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from bot.identity import make_customer_token
+from bot.processes import free_port, stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT
 from scripts.loadgen import LoadResult, run_load
 
@@ -39,35 +37,13 @@ def log(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited while starting (see logs in {WORK})")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"server at {url} not ready in {seconds}s")
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    if not wait_until_ready(url, process, timeout=300):
+        raise SystemExit(f"server at {url} not ready (logs in {WORK})")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_all([process])
 
 
 def baseline_model() -> Path:

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,17 +15,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot.processes import free_port, wait_until_ready
 from bot.settings import PROJECT_ROOT
 
 MODEL = PROJECT_ROOT / "models" / "order-assistant.tar.gz"
 SHOP_SECRET = "e2e-shop-secret-at-least-32-bytes-long"
 RASA_TOKEN = "e2e-rasa-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -53,17 +47,8 @@ class RunningAssistant:
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"assistant exited early:\n{log_path.read_text()[-4000:]}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"assistant not ready in time:\n{log_path.read_text()[-4000:]}")
+    if not wait_until_ready(url, process, timeout=240):
+        raise RuntimeError(f"assistant not ready:\n{log_path.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -106,9 +91,17 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
         _wait_ready(f"http://127.0.0.1:{action_port}/health", process, log_path)
         yield running
     finally:
+        stopped_cleanly = False
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=30)
+                stopped_cleanly = process.wait(timeout=30) == 0
             except subprocess.TimeoutExpired:
                 process.kill()
+    # `make run` must stop both servers on SIGTERM, leaving their ports free.
+    assert stopped_cleanly, f"did not stop cleanly on SIGTERM:\n{log_path.read_text()[-3000:]}"
+    for port in (rasa_port, action_port):
+        with socket.socket() as sock:
+            # REUSEADDR ignores closed connections in TIME_WAIT, not a listener.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))

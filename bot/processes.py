@@ -1,0 +1,55 @@
+"""Starting and stopping server processes: free ports, readiness, clean stops.
+
+Used by `python -m bot run`, the end-to-end tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+
+import requests
+
+STOP_GRACE_SECONDS = 15
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_ready(
+    url: str,
+    process: subprocess.Popen[bytes],
+    timeout: float,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> bool:
+    """True once `url` answers 2xx; False if the process dies, time runs out or we stop."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not cancelled():
+        if process.poll() is not None:
+            return False
+        try:
+            if requests.get(url, timeout=2).ok:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each, then SIGKILL to whatever is still there after the grace time."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
