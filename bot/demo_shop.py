@@ -21,6 +21,7 @@ from bot.orders.sql.tables import (
     ShipmentRow,
     SupplierRow,
 )
+from bot.proactive.promises import promise_date
 
 PICKUP_STORE = "Fietsen & Meer Utrecht, Oudegracht 101"
 
@@ -42,7 +43,7 @@ def seed_demo_shop(session_factory: sessionmaker[Session], today: date) -> bool:
     with session_factory() as session, session.begin():
         suppliers = {
             name: SupplierRow(name=name)
-            for name in ("Gazelle", "TabletWereld", "Manchet & Co", "Philips")
+            for name in ("Gazelle", "TabletWereld", "Manchet & Co", "Philips", "Abus")
         }
         session.add_all(suppliers.values())
         products = {
@@ -59,7 +60,7 @@ def seed_demo_shop(session_factory: sessionmaker[Session], today: date) -> bool:
                 sku="PH-BHD-300", name="Philips föhn 3000", supplier=suppliers["Philips"]
             ),
             "helmet": ProductRow(
-                sku="GZ-HELM-M", name="Fietshelm Urban M", supplier=suppliers["Gazelle"]
+                sku="AB-HELM-M", name="Abus fietshelm Urban M", supplier=suppliers["Abus"]
             ),
             "lock": ProductRow(sku="AX-LOCK-85", name="Kettingslot 85 cm", supplier=None),
         }
@@ -420,4 +421,19 @@ def seed_demo_shop(session_factory: sessionmaker[Session], today: date) -> bool:
                 occurred_at=at(d - timedelta(days=1), 10, 0),
             )
         )
+        session.flush()
+        _promise_original_dates(session)
     return True
+
+
+def _promise_original_dates(session: Session) -> None:
+    """The shop promised each order's original date when it was placed.
+
+    Nobody renewed Anouk's (002) or Erik's (003) promise: the watcher and the
+    warnings are there to do that.
+    """
+    for order in session.execute(select(OrderRow).order_by(OrderRow.id)).scalars():
+        promise = promise_date(session, order, order.original_promised_date, order.placed_at)
+        if order.status in ("delivered", "picked_up"):
+            promise.status = "kept"
+            promise.resolved_at = order.delivered_at

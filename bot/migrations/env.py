@@ -6,6 +6,7 @@ from alembic import context
 
 from bot.orders.sql.database import create_db_engine
 from bot.orders.sql.tables import Base
+from bot.proactive import tables as _proactive_tables  # noqa: F401 - registers the tables
 
 config = context.config
 target_metadata = Base.metadata

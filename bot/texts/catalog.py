@@ -84,6 +84,14 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     **_keys("expected_delivery expected_pickup", "date", "location"),
     **_keys("tracking_link", "order", "carrier", "url"),
     **_keys("tracking_no_link", "order", "carrier"),
+    **_keys("warning_change", "order"),
+    **_keys(
+        "warning_promise_at_risk warning_promise_broken warning_callback_missed", "order", "date"
+    ),
+    **_keys(
+        "warning_choices choice_keep_order choice_cancel_order choice_choose_alternative"
+        " choice_request_human unread_warnings"
+    ),
 }
 
 

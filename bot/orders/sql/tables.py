@@ -35,6 +35,8 @@ class CustomerRow(Base):
     email = Column(String(254), nullable=False, index=True)
     postcode = Column(String(16), nullable=False)
     language = Column(String(2), nullable=False, default="nl")
+    # "stop" / "afmelden": no warnings until the customer opts in again.
+    opted_out_at = Column(DateTime, nullable=True)
 
 
 class SupplierRow(Base):

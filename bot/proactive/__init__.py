@@ -1,0 +1,1 @@
+"""Speaking first: order changes in, warnings out, promises kept."""

@@ -1,0 +1,241 @@
+"""Order changes coming in: a supplier delay for many orders, or one order event.
+
+Each intake is one transaction: the orders change, the events are written and
+one warning per affected customer is queued (the transactional outbox), or
+nothing happens at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Select
+
+from bot.orders.sql.tables import (
+    OrderEventRow,
+    OrderLineRow,
+    OrderRow,
+    ProductRow,
+    SupplierRow,
+)
+from bot.proactive.outbox import queue_warning
+from bot.proactive.promises import renew_date_promise, subscribers
+
+# Orders a supplier delay can still move: not shipped, not closed.
+MOVABLE_STATUSES = ("placed", "processing", "changed")
+# Single events the customer hears about without having asked to be kept posted.
+SETBACK_FIELDS = ("promised_date", "line_status", "line_product", "line_quantity", "address")
+
+
+class IntakeError(ValueError):
+    """The change cannot be applied (unknown order, nothing to change)."""
+
+
+class UnknownOrder(IntakeError):
+    pass
+
+
+@dataclass(frozen=True)
+class SupplierDelay:
+    supplier: str
+    reason_code: str
+    reason: str
+    new_date: date | None = None
+    delay_days: int | None = None
+    sku: str | None = None
+    product: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    order_id: int
+    field: str
+    new_value: str | None
+    reason_code: str | None = None
+    reason: str | None = None
+    party_type: str | None = None
+    party_name: str | None = None
+    old_value: str | None = None
+    line_id: int | None = None
+    notify: bool | None = None  # None: setbacks and subscribed orders only
+
+
+@dataclass
+class IntakeResult:
+    order_ids: list[int] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
+    warning_ids: list[int] = field(default_factory=list)
+
+
+def affected_orders_query(delay: SupplierDelay) -> Select:
+    """Open orders with a line from this supplier (and product or SKU, when given)."""
+    query = (
+        select(OrderRow.id)
+        .join(OrderLineRow, OrderLineRow.order_id == OrderRow.id)
+        .join(ProductRow, ProductRow.id == OrderLineRow.product_id)
+        .join(SupplierRow, SupplierRow.id == ProductRow.supplier_id)
+        .where(func.lower(SupplierRow.name) == delay.supplier.strip().lower())
+        .where(OrderRow.status.in_(MOVABLE_STATUSES))
+        .where(OrderLineRow.status != "cancelled")
+    )
+    if delay.sku:
+        query = query.where(ProductRow.sku == delay.sku)
+    if delay.product:
+        query = query.where(func.lower(ProductRow.name).contains(delay.product.strip().lower()))
+    return query.distinct().order_by(OrderRow.id)
+
+
+def apply_supplier_delay(
+    session_factory: sessionmaker[Session], delay: SupplierDelay, now: datetime
+) -> IntakeResult:
+    result = IntakeResult()
+    by_customer: dict[int, list[OrderEventRow]] = defaultdict(list)
+    with session_factory() as session, session.begin():
+        order_ids = list(session.execute(affected_orders_query(delay)).scalars())
+        for start in range(0, len(order_ids), 500):
+            chunk = order_ids[start : start + 500]
+            orders = session.execute(
+                select(OrderRow).where(OrderRow.id.in_(chunk)).with_for_update()
+            ).scalars()
+            for order in orders:
+                event = _move_date(session, order, delay, now)
+                if event is None:
+                    continue
+                by_customer[order.customer_id].append(event)
+                result.order_ids.append(order.id)
+        session.flush()
+        for customer_id, events in by_customer.items():
+            # One message per customer, however many of their orders moved.
+            warning = queue_warning(
+                session,
+                customer_id=customer_id,
+                kind="change",
+                order_ids=sorted({e.order_id for e in events}),
+                event_ids=[e.id for e in events],
+                now=now,
+            )
+            result.warning_ids.append(warning.id)
+        result.event_ids = [e.id for events in by_customer.values() for e in events]
+    result.order_ids.sort()
+    return result
+
+
+def _move_date(
+    session: Session, order: OrderRow, delay: SupplierDelay, now: datetime
+) -> OrderEventRow | None:
+    old = order.promised_date
+    if delay.new_date is not None:
+        new = delay.new_date
+    elif old is not None and delay.delay_days:
+        new = old + timedelta(days=delay.delay_days)
+    else:
+        return None
+    if old is not None and new <= old:
+        return None  # not later than already promised: nothing to warn about
+    order.promised_date = new
+    order.status = "changed"
+    event = OrderEventRow(
+        order_id=order.id,
+        field="promised_date",
+        old_value=old.isoformat() if old else None,
+        new_value=new.isoformat(),
+        reason_code=delay.reason_code,
+        reason_text=delay.reason,
+        party_type="supplier",
+        party_name=_supplier_name(session, delay.supplier),
+        occurred_at=now,
+    )
+    session.add(event)
+    renew_date_promise(session, order, new, now)
+    return event
+
+
+def _supplier_name(session: Session, name: str) -> str:
+    found = session.execute(
+        select(SupplierRow.name).where(func.lower(SupplierRow.name) == name.strip().lower())
+    ).scalar()
+    return str(found or name)
+
+
+def apply_order_change(
+    session_factory: sessionmaker[Session], change: OrderChange, now: datetime
+) -> IntakeResult:
+    with session_factory() as session, session.begin():
+        order = session.get(OrderRow, change.order_id, with_for_update=True)
+        if order is None:
+            raise UnknownOrder(f"order {change.order_id} not found")
+        old_value = (
+            change.old_value if change.old_value is not None else _current(session, order, change)
+        )
+        _apply(session, order, change, now)
+        event = OrderEventRow(
+            order_id=order.id,
+            line_id=change.line_id,
+            field=change.field,
+            old_value=old_value,
+            new_value=change.new_value,
+            reason_code=change.reason_code,
+            reason_text=change.reason,
+            party_type=change.party_type,
+            party_name=change.party_name,
+            occurred_at=now,
+        )
+        session.add(event)
+        session.flush()
+        result = IntakeResult(order_ids=[order.id], event_ids=[event.id])
+        notify = change.notify
+        if notify is None:
+            notify = change.field in SETBACK_FIELDS or change.new_value == "cancelled"
+            notify = notify or order.customer_id in subscribers(session, order.id, now)
+        if notify:
+            warning = queue_warning(
+                session,
+                customer_id=order.customer_id,
+                kind="change",
+                order_ids=[order.id],
+                event_ids=[event.id],
+                now=now,
+            )
+            result.warning_ids.append(warning.id)
+        return result
+
+
+def _current(session: Session, order: OrderRow, change: OrderChange) -> str | None:
+    if change.field == "promised_date":
+        return order.promised_date.isoformat() if order.promised_date else None
+    if change.field == "status":
+        return str(order.status)
+    if change.field == "address":
+        return str(order.address)
+    if change.field in ("line_status", "line_quantity") and change.line_id is not None:
+        line = session.get(OrderLineRow, change.line_id)
+        if line is not None:
+            return str(line.status if change.field == "line_status" else line.quantity)
+    return None
+
+
+def _apply(session: Session, order: OrderRow, change: OrderChange, now: datetime) -> None:
+    """Make the order what the event says it now is."""
+    if change.field == "promised_date":
+        if not change.new_value:
+            raise IntakeError("promised_date needs a new date")
+        new = date.fromisoformat(change.new_value)
+        order.promised_date = new
+        order.status = "changed" if order.status in MOVABLE_STATUSES else order.status
+        renew_date_promise(session, order, new, now)
+    elif change.field == "status":
+        order.status = change.new_value
+    elif change.field == "address":
+        order.address = change.new_value or order.address
+    elif change.field in ("line_status", "line_quantity"):
+        line = session.get(OrderLineRow, change.line_id) if change.line_id else None
+        if line is None or line.order_id != order.id:
+            raise IntakeError(f"{change.field} needs a line_id of order {order.id}")
+        if change.field == "line_status":
+            line.status = change.new_value
+        else:
+            line.quantity = int(change.new_value or 0)

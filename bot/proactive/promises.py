@@ -1,0 +1,92 @@
+"""The promise ledger: every promise made to a customer, and its fate."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.orders.sql.tables import OrderRow
+from bot.proactive.tables import PromiseRow
+
+DATE_KINDS = ("delivery_date", "pickup_date")
+
+
+def date_kind(order: OrderRow) -> str:
+    return "pickup_date" if order.fulfilment == "pickup" else "delivery_date"
+
+
+def promise_date(
+    session: Session, order: OrderRow, due: date, now: datetime, made_by: str = "shop"
+) -> PromiseRow:
+    promise = PromiseRow(
+        customer_id=order.customer_id,
+        order_id=order.id,
+        kind=date_kind(order),
+        due_date=due,
+        made_by=made_by,
+        made_at=now,
+        status="open",
+    )
+    session.add(promise)
+    return promise
+
+
+def renew_date_promise(session: Session, order: OrderRow, new: date, now: datetime) -> None:
+    """The shop moved the date: the old promise is renewed (honestly), a new one opens."""
+    for promise in session.execute(
+        select(PromiseRow).where(
+            PromiseRow.order_id == order.id,
+            PromiseRow.kind.in_(DATE_KINDS),
+            PromiseRow.status == "open",
+        )
+    ).scalars():
+        promise.status = "renewed"
+        promise.resolved_at = now
+    promise_date(session, order, new, now)
+
+
+def keep_posted(session: Session, customer_id: int, order_id: int, now: datetime) -> PromiseRow:
+    """'Hou me op de hoogte': one open keep-posted promise per order."""
+    existing = session.execute(
+        select(PromiseRow).where(
+            PromiseRow.order_id == order_id,
+            PromiseRow.customer_id == customer_id,
+            PromiseRow.kind == "keep_posted",
+            PromiseRow.status == "open",
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    promise = PromiseRow(
+        customer_id=customer_id,
+        order_id=order_id,
+        kind="keep_posted",
+        made_by="assistant",
+        made_at=now,
+        status="open",
+    )
+    session.add(promise)
+    return promise
+
+
+def subscribers(session: Session, order_id: int, now: datetime) -> set[int]:
+    rows = session.execute(
+        select(PromiseRow.customer_id).where(
+            PromiseRow.order_id == order_id,
+            PromiseRow.kind == "keep_posted",
+            PromiseRow.status == "open",
+        )
+    ).scalars()
+    return set(rows)
+
+
+def list_promises(
+    session_factory: sessionmaker[Session], status: str | None = None
+) -> list[PromiseRow]:
+    with session_factory() as session:
+        query = select(PromiseRow).order_by(PromiseRow.id)
+        if status:
+            query = query.where(PromiseRow.status == status)
+        return list(session.execute(query).scalars())

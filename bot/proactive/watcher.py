@@ -1,0 +1,103 @@
+"""The promise watcher: no promise breaks silently.
+
+A date promise that is due soon or past, for an order that has not shipped,
+becomes a warning (at risk, or broken), with the reason when the order system
+has one; the promise is then honestly renewed to the current date. A callback
+time that passed without a callback becomes a warning too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.orders.sql.tables import OrderRow
+from bot.proactive.outbox import queue_warning
+from bot.proactive.promises import DATE_KINDS, promise_date
+from bot.proactive.tables import PromiseRow
+
+KEPT_STATUSES = ("delivered", "picked_up")
+ON_ITS_WAY = ("shipped", "ready_for_pickup")
+
+
+@dataclass
+class WatchResult:
+    kept: list[int] = field(default_factory=list)
+    at_risk: list[int] = field(default_factory=list)
+    broken: list[int] = field(default_factory=list)
+    warning_ids: list[int] = field(default_factory=list)
+
+
+def watch_promises(
+    session_factory: sessionmaker[Session], today: date, now: datetime, near_days: int = 1
+) -> WatchResult:
+    result = WatchResult()
+    horizon = today + timedelta(days=near_days)
+    with session_factory() as session, session.begin():
+        due = session.execute(
+            select(PromiseRow)
+            .where(PromiseRow.status == "open")
+            .where(
+                or_(
+                    (PromiseRow.kind.in_(DATE_KINDS)) & (PromiseRow.due_date <= horizon),
+                    (PromiseRow.kind == "callback") & (PromiseRow.due_at <= now),
+                )
+            )
+            .order_by(PromiseRow.id)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+        for promise in due:
+            _judge(session, promise, today, now, result)
+    return result
+
+
+def _judge(
+    session: Session, promise: PromiseRow, today: date, now: datetime, result: WatchResult
+) -> None:
+    if promise.kind == "callback":
+        promise.status, promise.resolved_at = "broken", now
+        result.broken.append(promise.id)
+        _warn(session, promise, "callback_missed", now, result)
+        return
+    order = session.get(OrderRow, promise.order_id)
+    if order is None or order.status == "cancelled":
+        promise.status, promise.resolved_at = "ended", now
+        return
+    if order.status in KEPT_STATUSES:
+        promise.status, promise.resolved_at = "kept", now
+        result.kept.append(promise.id)
+        return
+    if order.status in ON_ITS_WAY and promise.due_date >= today:
+        return  # on its way in time: nothing to say yet
+    moved = order.promised_date is not None and order.promised_date > promise.due_date
+    if promise.due_date < today:
+        promise.status, promise.resolved_at = "broken", now
+        result.broken.append(promise.id)
+        _warn(session, promise, "promise_broken", now, result)
+    else:
+        result.at_risk.append(promise.id)
+        _warn(session, promise, "promise_at_risk", now, result)
+        if not moved:
+            return  # still open: if it is missed after all, that is said too
+        promise.status, promise.resolved_at = "renewed", now
+    if moved and order.promised_date is not None:
+        # Honestly renewed: the new date is what the warning tells the customer.
+        promise_date(session, order, order.promised_date, now)
+
+
+def _warn(
+    session: Session, promise: PromiseRow, kind: str, now: datetime, result: WatchResult
+) -> None:
+    warning = queue_warning(
+        session,
+        customer_id=promise.customer_id,
+        kind=kind,
+        order_ids=[promise.order_id] if promise.order_id else [],
+        event_ids=[],
+        now=now,
+        promise_id=promise.id,
+    )
+    result.warning_ids.append(warning.id)
