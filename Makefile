@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help run test lint typecheck test-unit test-integration test-e2e test-conversations \
-	validate train nlu-report bench bench-lookup seed lock clean
+	validate train nlu-report bench bench-lookup bench-proactive seed lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ nlu-report: $(BIN)/.installed ## cross-validated intent F1 per intent and langua
 bench: $(MODEL) ## latency and throughput against a bare rasa-init baseline, plus the PostgreSQL lookup
 	$(BIN)/python -m scripts.bench_rest
 	$(BIN)/python -m scripts.bench_lookup
+
+bench-proactive: $(MODEL) ## a supplier delay reaching 10,000 customers, beside Rasa's own trigger_intent limit
+	$(BIN)/python -m scripts.bench_proactive
 
 bench-lookup: $(BIN)/.installed ## only the order lookup with 1,000,000 orders in PostgreSQL
 	$(BIN)/python -m scripts.bench_lookup

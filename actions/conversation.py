@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import services
 from actions.turn import read_turn
+from actions.warnings import customer_of, show_unshown
 from bot.orders.system import OrderSystemUnavailable
 
 # Intents answered by one fixed message (its key in messages.yml).
@@ -48,7 +49,11 @@ class ActionGreet(Action):
             )
         else:
             _say(dispatcher, "greet", turn.language)
-        return turn.language_events(tracker)
+        events = turn.language_events(tracker)
+        customer_id = customer_of(turn, found)
+        if customer_id is not None:
+            events += show_unshown(dispatcher, found, tracker, customer_id, turn.language)
+        return events
 
 
 class ActionReplySmalltalk(Action):

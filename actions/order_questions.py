@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import services
 from actions.turn import read_turn
+from actions.warnings import customer_of, show_unshown
 from bot.answers import OrderAssistant
 
 QUESTION_BY_INTENT = {
@@ -46,6 +47,11 @@ class ActionAnswerOrderQuestion(Action):
             dispatcher.utter_message(text=found.catalog.message("verify_intro", turn.language))
             return [*events, SlotSet("needs_verification", True)]
 
+        # News the customer has not seen yet comes first (a REST customer
+        # cannot be pushed to: this is where they hear it).
+        customer_id = customer_of(turn, found)
+        if customer_id is not None:
+            events += show_unshown(dispatcher, found, tracker, customer_id, turn.language)
         assistant = OrderAssistant(found.orders, found.catalog, turn.language, found.today())
         reply = assistant.answer(question, turn.identity, turn.order_number)
         if reply.verify_order_number is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.clock import shop_today
-from bot.orders.factory import build_order_system
+from bot.orders.factory import build_order_system, build_session_factory
 from bot.orders.system import OrderSystem
 from bot.settings import Settings, load_settings
 from bot.texts import Catalog, load_catalog
@@ -16,6 +18,7 @@ class Services:
     settings: Settings
     catalog: Catalog
     orders: OrderSystem
+    sessions: sessionmaker[Session]  # DATABASE_URL: warnings, promises, channels
 
     def today(self):
         return shop_today(self.settings.shop_timezone)
@@ -31,7 +34,13 @@ def build_services(settings: Settings | None = None) -> Services:
         settings.message_texts_path,
         {"shop": settings.shop_name, "contact": settings.shop_contact},
     )
-    return Services(settings=settings, catalog=catalog, orders=build_order_system(settings))
+    sessions = build_session_factory(settings)
+    return Services(
+        settings=settings,
+        catalog=catalog,
+        orders=build_order_system(settings, sessions),
+        sessions=sessions,
+    )
 
 
 def services() -> Services:

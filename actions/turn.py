@@ -10,10 +10,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.services import Services
+from bot.clock import utcnow
 from bot.identity import Identity, resolve_identity
 from bot.language import choose_language
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
+from bot.proactive.channels import remember_channel
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,15 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
         preferred,
         settings.default_language,
     )
+    if identity.customer_id is not None:
+        # Where this customer can be reached (a warning may follow later).
+        remember_channel(
+            services.sessions,
+            identity.customer_id,
+            str(tracker.get_latest_input_channel() or ""),
+            tracker.sender_id,
+            utcnow(),
+        )
     return Turn(
         text=text,
         intent=str((message.get("intent") or {}).get("name") or ""),

@@ -15,11 +15,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.services import services
+from actions.services import Services, services
 from actions.turn import read_turn
+from bot.clock import utcnow
 from bot.identity import issue_proof, orders_from_proof
 from bot.orders.matching import normalise_postcode, parse_order_number
 from bot.orders.system import OrderSystemUnavailable
+from bot.proactive.channels import remember_channel
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,21 @@ class ValidateVerificationForm(FormValidationAction):
             return [*events, SlotSet("requested_slot", "postcode")]
         return [*events, *self._check(dispatcher, tracker, order_id, postcode, email)]
 
+    def _remember_channel(self, found: Services, tracker: Tracker, order_id: int) -> None:
+        """A verified visitor can be told later what changes in this order."""
+        try:
+            order = found.orders.get_order(order_id)
+        except OrderSystemUnavailable:
+            return
+        if order is not None:
+            remember_channel(
+                found.sessions,
+                order.customer_id,
+                str(tracker.get_latest_input_channel() or ""),
+                tracker.sender_id,
+                utcnow(),
+            )
+
     def _check(
         self,
         dispatcher: CollectingDispatcher,
@@ -99,6 +116,7 @@ class ValidateVerificationForm(FormValidationAction):
             return [*cleared, SlotSet("requested_slot", "order_number")]
         if match:
             logger.info("order %s verified in conversation", order_id)
+            self._remember_channel(found, tracker, order_id)
             already = orders_from_proof(
                 tracker.get_slot("verification_proof"),
                 tracker.sender_id,

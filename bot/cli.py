@@ -80,10 +80,111 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(_args: argparse.Namespace) -> int:
+    from bot.web.app import run_web
+
+    return run_web(load_settings())
+
+
+def cmd_notifier(args: argparse.Namespace) -> int:
+    from bot.proactive.worker import run_notifier
+
+    return run_notifier(load_settings(), once=args.once)
+
+
+def cmd_watch(_args: argparse.Namespace) -> int:
+    """One pass of the promise watcher."""
+    from bot.clock import shop_today, utcnow
+    from bot.proactive.watcher import watch_promises
+
+    settings = load_settings()
+    result = watch_promises(
+        _session_factory(settings.database_url), shop_today(settings.shop_timezone), utcnow()
+    )
+    print(
+        f"promises: {len(result.kept)} kept, {len(result.at_risk)} at risk, "
+        f"{len(result.broken)} broken; {len(result.warning_ids)} warnings queued"
+    )
+    return 0
+
+
+def cmd_delay(args: argparse.Namespace) -> int:
+    """A supplier delay from the command line, as POST /api/v1/supplier-delays."""
+    from pydantic import ValidationError
+
+    from bot.clock import utcnow
+    from bot.proactive.intake import apply_supplier_delay
+    from bot.web.requests import SupplierDelayBody, field_errors
+
+    settings = load_settings()
+    fields = {
+        "supplier": args.supplier,
+        "reason_code": args.reason_code,
+        "reason": args.reason,
+        "sku": args.sku,
+        "product": args.product,
+        "new_date": args.new_date,
+        "delay_days": args.delay_days,
+    }
+    try:
+        delay = SupplierDelayBody(**{k: v for k, v in fields.items() if v is not None}).to_delay()
+    except ValidationError as error:
+        for problem in field_errors(error):
+            print(f"{problem['field']}: {problem['error']}", file=sys.stderr)
+        return 2
+    result = apply_supplier_delay(_session_factory(settings.database_url), delay, utcnow())
+    print(f"{len(result.order_ids)} orders moved, {len(result.warning_ids)} warnings queued")
+    if result.order_ids:
+        print(
+            "orders: "
+            + ", ".join(map(str, result.order_ids[:50]))
+            + (" ..." if len(result.order_ids) > 50 else "")
+        )
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from bot.clock import utcnow
+    from bot.proactive.outbox import counts, id_list, list_warnings, retry_warning
+
+    sessions = _session_factory(load_settings().database_url)
+    if args.retry:
+        if not retry_warning(sessions, args.retry, utcnow()):
+            print(f"warning {args.retry} is not dead or unread", file=sys.stderr)
+            return 1
+        print(f"warning {args.retry} queued again")
+        return 0
+    print("  ".join(f"{status}: {count}" for status, count in counts(sessions).items()))
+    for w in list_warnings(sessions, status=args.status, limit=args.limit):
+        orders = ",".join(map(str, id_list(w.order_ids)))
+        print(
+            f"#{w.id:<6} {w.status:<10} customer {w.customer_id:<7} {w.kind:<16} "
+            f"orders {orders:<14} attempts {w.attempts} {w.last_error or ''}"
+        )
+    return 0
+
+
+def cmd_promises(args: argparse.Namespace) -> int:
+    from bot.proactive.promises import list_promises
+
+    rows = list_promises(_session_factory(load_settings().database_url), status=args.status)
+    by_status: dict[str, int] = {}
+    for promise in rows:
+        by_status[promise.status] = by_status.get(promise.status, 0) + 1
+    print("  ".join(f"{status}: {count}" for status, count in sorted(by_status.items())))
+    for p in rows:
+        due = p.due_date.isoformat() if p.due_date else (p.due_at.isoformat() if p.due_at else "")
+        print(
+            f"#{p.id:<6} {p.status:<8} {p.kind:<14} customer {p.customer_id:<7} "
+            f"order {p.order_id or '':<7} due {due:<19} by {p.made_by}"
+        )
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import run_services
 
-    return run_services(load_settings(), model=args.model)
+    return run_services(load_settings(), model=args.model, without=tuple(args.without))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,8 +208,42 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("customer_id", type=int)
     token.add_argument("--ttl", type=int, default=3600)
     token.set_defaults(handler=cmd_token)
-    run = commands.add_parser("run", help="run the Rasa server and the action server")
+    commands.add_parser("web", help="the web service: intake API and outbox").set_defaults(
+        handler=cmd_web
+    )
+    notifier = commands.add_parser("notifier", help="deliver queued warnings; watch promises")
+    notifier.add_argument("--once", action="store_true", help="one batch and one watch, then stop")
+    notifier.set_defaults(handler=cmd_notifier)
+    commands.add_parser("watch", help="one pass of the promise watcher").set_defaults(
+        handler=cmd_watch
+    )
+    delay = commands.add_parser("delay", help="a supplier delay for every open order it affects")
+    delay.add_argument("--supplier", required=True)
+    delay.add_argument("--reason-code", required=True)
+    delay.add_argument("--reason", default="")
+    delay.add_argument("--sku")
+    delay.add_argument("--product")
+    when = delay.add_mutually_exclusive_group(required=True)
+    when.add_argument("--new-date", help="YYYY-MM-DD")
+    when.add_argument("--delay-days", type=int)
+    delay.set_defaults(handler=cmd_delay)
+    outbox = commands.add_parser("outbox", help="warnings by status; retry a dead one")
+    outbox.add_argument("--status")
+    outbox.add_argument("--limit", type=int, default=50)
+    outbox.add_argument("--retry", type=int, metavar="WARNING_ID")
+    outbox.set_defaults(handler=cmd_outbox)
+    promises = commands.add_parser("promises", help="open, kept and broken promises")
+    promises.add_argument("--status")
+    promises.set_defaults(handler=cmd_promises)
+    run = commands.add_parser("run", help="run everything: Rasa, actions, web, notifier")
     run.add_argument("--model", default="models/order-assistant.tar.gz")
+    run.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        choices=["web", "notifier"],
+        help="leave out a process (tests start their own)",
+    )
     run.set_defaults(handler=cmd_run)
     return parser
 

@@ -30,6 +30,17 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute))
 
 
+def migrate_and_seed(database_url: str, today: date) -> sessionmaker[Session]:
+    """A database at DATABASE_URL with the newest schema and the demo shop."""
+    from bot.orders.sql.database import create_db_engine, make_session_factory
+    from bot.orders.sql.migrate import upgrade_database
+
+    upgrade_database(database_url)
+    factory = make_session_factory(create_db_engine(database_url))
+    seed_demo_shop(factory, today)
+    return factory
+
+
 def is_seeded(session_factory: sessionmaker[Session]) -> bool:
     with session_factory() as session:
         return bool(session.execute(select(func.count()).select_from(CustomerRow)).scalar())

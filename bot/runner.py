@@ -1,11 +1,13 @@
-"""`make run`: the Rasa server and the action server, started and stopped together.
+"""`make run`: Rasa, the action server, the web service and the notifier, together.
 
-Ctrl-C or SIGTERM stops both cleanly; if one dies, the other is stopped too.
+Ctrl-C or SIGTERM stops them all cleanly; if one dies, the rest are stopped too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -66,7 +68,15 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def run_services(settings: Settings, model: str) -> int:
+def with_rasa_token(settings: Settings) -> Settings:
+    """The notifier needs Rasa's HTTP API, and that API needs a token: make one
+    for this run when none is configured (it is never enabled without)."""
+    if settings.rasa_token:
+        return settings
+    return dataclasses.replace(settings, rasa_token=secrets.token_urlsafe(32))
+
+
+def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) -> int:
     if not Path(model).exists():
         print(f"no trained model at {model}: run 'make train' first", file=sys.stderr)
         return 2
@@ -76,7 +86,10 @@ def run_services(settings: Settings, model: str) -> int:
     except TextsError as error:
         print(f"text files: {error}", file=sys.stderr)
         return 2
+    settings = with_rasa_token(settings)
     env = child_environment(settings)
+    env["RASA_TOKEN"] = settings.rasa_token
+    env.setdefault("RASA_URL", f"http://127.0.0.1:{settings.rasa_port}")
     processes: list[subprocess.Popen[bytes]] = []
     stopping = False
 
@@ -91,9 +104,16 @@ def run_services(settings: Settings, model: str) -> int:
     processes.append(
         subprocess.Popen(rasa_server_command(settings, model), cwd=PROJECT_ROOT, env=env)
     )
+    for command in ("web", "notifier"):
+        if command in without:
+            continue
+        processes.append(
+            subprocess.Popen([sys.executable, "-m", "bot", command], cwd=PROJECT_ROOT, env=env)
+        )
     print(
         f"starting: action server on {settings.action_host}:{settings.action_port}, "
-        f"Rasa on {settings.rasa_host}:{settings.rasa_port} (loading the model takes a while)"
+        f"Rasa on {settings.rasa_host}:{settings.rasa_port} (loading the model takes a while), "
+        f"web service on {settings.web_host}:{settings.web_port}, notifier"
     )
     ready_url = f"http://127.0.0.1:{settings.rasa_port}/"
     if wait_until_ready(ready_url, processes[1], timeout=300, cancelled=lambda: stopping):

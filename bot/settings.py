@@ -33,6 +33,13 @@ def _float(name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from error
 
 
+def _hour(name: str, default: int) -> int:
+    hour = _int(name, default)
+    if not 0 <= hour <= 23:
+        raise SettingsError(f"{name} must be an hour from 0 to 23, got {hour}")
+    return hour
+
+
 def _text(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
@@ -65,6 +72,19 @@ class Settings:
     action_port: int
     max_message_chars: int
     max_verification_attempts: int
+    web_host: str
+    web_port: int
+    order_api_token: str
+    rasa_url: str
+    quiet_start: int
+    quiet_end: int
+    notifier_batch: int
+    notifier_max_attempts: int
+    notifier_backoff_seconds: float
+    notifier_poll_seconds: float
+    notifier_lease_seconds: float
+    notifier_concurrency: int
+    watch_interval_seconds: float
 
 
 def _default_database_url() -> str:
@@ -109,4 +129,17 @@ def load_settings() -> Settings:
         action_port=_int("ACTION_PORT", 5055),
         max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
         max_verification_attempts=_int("MAX_VERIFICATION_ATTEMPTS", 5),
+        web_host=_text("WEB_HOST", "127.0.0.1"),
+        web_port=_int("WEB_PORT", 8000),
+        order_api_token=_text("ORDER_API_TOKEN", "dev-only-order-api-token-change-me"),
+        rasa_url=_text("RASA_URL", f"http://127.0.0.1:{_int('RASA_PORT', 5005)}").rstrip("/"),
+        quiet_start=_hour("QUIET_HOURS_START", 21),
+        quiet_end=_hour("QUIET_HOURS_END", 8),
+        notifier_batch=_int("NOTIFIER_BATCH", 50),
+        notifier_max_attempts=_int("NOTIFIER_MAX_ATTEMPTS", 8),
+        notifier_backoff_seconds=_float("NOTIFIER_BACKOFF_SECONDS", 2.0),
+        notifier_poll_seconds=_float("NOTIFIER_POLL_SECONDS", 1.0),
+        notifier_lease_seconds=_float("NOTIFIER_LEASE_SECONDS", 60.0),
+        notifier_concurrency=_int("NOTIFIER_CONCURRENCY", 4),
+        watch_interval_seconds=_float("WATCH_INTERVAL_SECONDS", 300.0),
     )

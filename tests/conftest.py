@@ -16,9 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.clock import shop_today
-from bot.demo_shop import seed_demo_shop
-from bot.orders.sql.database import create_db_engine, make_session_factory
-from bot.orders.sql.migrate import upgrade_database
+from bot.demo_shop import migrate_and_seed
+from bot.orders.sql.database import create_db_engine
 from bot.orders.sql.system import SqlOrderSystem
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.texts import Catalog, load_catalog
@@ -42,10 +41,7 @@ def today() -> date:
 
 
 def _seeded(url: str, today: date) -> SqlOrderSystem:
-    upgrade_database(url)
-    factory = make_session_factory(create_db_engine(url))
-    seed_demo_shop(factory, today)
-    return SqlOrderSystem(factory)
+    return SqlOrderSystem(migrate_and_seed(url, today))
 
 
 @pytest.fixture
@@ -85,6 +81,16 @@ def require_postgres() -> None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A private schema in the test database, dropped afterwards."""
+    yield from _private_schema()
+
+
+@pytest.fixture(scope="module")
+def postgres_url_module() -> Iterator[str]:
+    """The same, shared by one test module (for a stack of real processes)."""
+    yield from _private_schema()
+
+
+def _private_schema() -> Iterator[str]:
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_db_engine(POSTGRES_URL)

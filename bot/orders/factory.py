@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.orders.http_system import HttpOrderSystem
 from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.orders.sql.system import SqlOrderSystem
@@ -9,7 +11,14 @@ from bot.orders.system import OrderSystem
 from bot.settings import Settings
 
 
-def build_order_system(settings: Settings) -> OrderSystem:
+def build_session_factory(settings: Settings) -> sessionmaker[Session]:
+    """The database of DATABASE_URL: the order system (sql) and always the outbox."""
+    return make_session_factory(create_db_engine(settings.database_url))
+
+
+def build_order_system(
+    settings: Settings, sessions: sessionmaker[Session] | None = None
+) -> OrderSystem:
     if settings.order_system == "http":
         return HttpOrderSystem(
             settings.order_api_url,
@@ -17,4 +26,4 @@ def build_order_system(settings: Settings) -> OrderSystem:
             timeout=settings.order_api_timeout,
             retries=settings.order_api_retries,
         )
-    return SqlOrderSystem(make_session_factory(create_db_engine(settings.database_url)))
+    return SqlOrderSystem(sessions or build_session_factory(settings))

@@ -90,7 +90,13 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     ),
     **_keys(
         "warning_choices choice_keep_order choice_cancel_order choice_choose_alternative"
-        " choice_request_human unread_warnings"
+        " choice_request_human unread_warnings opt_out_ok opt_in_ok which_order identity_needed"
+        " button_yes button_no"
+    ),
+    **_keys(
+        "keep_order_ok keep_posted_ok cancel_confirm cancel_done cancel_too_late cancel_kept"
+        " alternative_ok",
+        "order",
     ),
 }
 

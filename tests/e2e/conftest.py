@@ -21,12 +21,14 @@ from bot.settings import PROJECT_ROOT
 MODEL = PROJECT_ROOT / "models" / "order-assistant.tar.gz"
 SHOP_SECRET = "e2e-shop-secret-at-least-32-bytes-long"
 RASA_TOKEN = "e2e-rasa-token"
+ORDER_API_TOKEN = "e2e-order-api-token"
 
 
 @dataclass
 class RunningAssistant:
     process: subprocess.Popen[bytes]
     rasa_url: str
+    web_url: str
     log_path: Path
     env: dict[str, str]
 
@@ -51,12 +53,14 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
         raise RuntimeError(f"assistant not ready:\n{log_path.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
+# One per test module: each module starts from the fresh demo shop (the
+# proactive tests move and cancel the orders the conversation tests ask about).
+@pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run 'make train'", pytrace=False)
     folder = tmp_path_factory.mktemp("e2e")
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     env = dict(os.environ)
     env.update(
         {
@@ -66,6 +70,12 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
             "RASA_TOKEN": RASA_TOKEN,
             "RASA_PORT": str(rasa_port),
             "ACTION_PORT": str(action_port),
+            "WEB_PORT": str(web_port),
+            "ORDER_API_TOKEN": ORDER_API_TOKEN,
+            # Warnings go out at any hour in tests: no quiet hours.
+            "QUIET_HOURS_START": "0",
+            "QUIET_HOURS_END": "0",
+            "NOTIFIER_POLL_SECONDS": "0.2",
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )
@@ -85,10 +95,13 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    running = RunningAssistant(process, f"http://127.0.0.1:{rasa_port}", log_path, env)
+    running = RunningAssistant(
+        process, f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{web_port}", log_path, env
+    )
     try:
         _wait_ready(f"{running.rasa_url}/", process, log_path)
         _wait_ready(f"http://127.0.0.1:{action_port}/health", process, log_path)
+        _wait_ready(f"{running.web_url}/health", process, log_path)
         yield running
     finally:
         stopped_cleanly = False
@@ -100,7 +113,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
                 process.kill()
     # `make run` must stop both servers on SIGTERM, leaving their ports free.
     assert stopped_cleanly, f"did not stop cleanly on SIGTERM:\n{log_path.read_text()[-3000:]}"
-    for port in (rasa_port, action_port):
+    for port in (rasa_port, action_port, web_port):
         with socket.socket() as sock:
             # REUSEADDR ignores closed connections in TIME_WAIT, not a listener.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

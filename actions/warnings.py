@@ -1,0 +1,338 @@
+"""Warnings in the conversation: shown when pushed or at the next visit, and the
+customer's answers to them (wait, cancel, an alternative, keep posted, stop)."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.services import Services, services
+from actions.turn import Turn, entity_value, read_turn
+from bot.clock import utcnow
+from bot.explain import Explainer
+from bot.orders.matching import parse_order_number
+from bot.orders.system import OrderSystemUnavailable
+from bot.proactive import choices
+from bot.proactive.compose import compose_warning
+from bot.proactive.delivery import take_for_showing, unshown_for
+from bot.proactive.tables import CustomerChannelRow
+
+logger = logging.getLogger(__name__)
+
+
+def customer_of(turn: Turn, found: Services) -> int | None:
+    """The customer behind this turn: from the token, or the verified order."""
+    if turn.identity.customer_id is not None:
+        return turn.identity.customer_id
+    try:
+        for order_id in turn.identity.verified_order_ids:
+            order = found.orders.get_order(order_id)
+            if order is not None:
+                return order.customer_id
+    except OrderSystemUnavailable:
+        logger.info("customer of a verified order unknown: order system unavailable")
+    return None
+
+
+# How many shown warning ids a conversation remembers (enough for any retry).
+REMEMBERED_WARNINGS = 50
+
+
+def shown_here(tracker: Tracker) -> list[int]:
+    """Warnings this conversation's own record says it showed."""
+    return [int(i) for i in tracker.get_slot("shown_warnings") or [] if str(i).isdigit()]
+
+
+def show_warning(
+    dispatcher: CollectingDispatcher,
+    found: Services,
+    tracker: Tracker,
+    warning_id: int,
+    customer_id: int,
+    language: str,
+    recorded: list[int],
+) -> list[dict[str, Any]]:
+    """Show one warning, once. `recorded` (the ids this conversation showed) grows."""
+    shown = take_for_showing(
+        found.sessions,
+        warning_id,
+        customer_id,
+        tracker.sender_id,
+        utcnow(),
+        recorded_here=warning_id in recorded,
+    )
+    if shown is None:
+        return []  # shown before (a retried push) or not this customer's: say nothing
+    orders = [order for order in map(found.orders.get_order, shown.order_ids) if order]
+    message = compose_warning(
+        shown.kind,
+        orders,
+        shown.event_ids,
+        found.catalog,
+        language,
+        found.today(),
+        promised=shown.promised,
+    )
+    for text in message.texts[:-1]:
+        dispatcher.utter_message(text=text)
+    if message.texts:
+        dispatcher.utter_message(
+            text=message.texts[-1],
+            buttons=[{"title": b.title, "payload": b.payload} for b in message.buttons],
+        )
+    logger.info("warning %s shown to customer %s", warning_id, customer_id)
+    recorded.append(warning_id)
+    events = [SlotSet("shown_warnings", recorded[-REMEMBERED_WARNINGS:])]
+    if message.order_id:
+        events.append(SlotSet("warned_order", str(message.order_id)))
+    return events
+
+
+def show_unshown(
+    dispatcher: CollectingDispatcher,
+    found: Services,
+    tracker: Tracker,
+    customer_id: int,
+    language: str,
+) -> list[dict[str, Any]]:
+    """Warnings the customer has not seen yet: at the next visit or the next reply."""
+    waiting = unshown_for(found.sessions, customer_id)
+    if not waiting:
+        return []
+    dispatcher.utter_message(text=found.catalog.message("unread_warnings", language))
+    events: list[dict[str, Any]] = []
+    recorded = shown_here(tracker)
+    for warning_id in waiting:
+        events += show_warning(
+            dispatcher, found, tracker, warning_id, customer_id, language, recorded
+        )
+    return events
+
+
+class ActionDeliverWarning(Action):
+    """Triggered by the notifier through Rasa's trigger_intent."""
+
+    def name(self) -> str:
+        return "action_deliver_warning"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        warning_id = _int(entity_value(tracker, "warning_id"))
+        with found.sessions() as session:
+            customer_id = session.execute(
+                select(CustomerChannelRow.customer_id).where(
+                    CustomerChannelRow.address == tracker.sender_id
+                )
+            ).scalar()
+        if warning_id is None or customer_id is None:
+            logger.warning("warning push to a conversation of no known customer ignored")
+            return []
+        language = tracker.get_slot("language") or _customer_language(found, customer_id)
+        return show_warning(
+            dispatcher, found, tracker, warning_id, customer_id, language, shown_here(tracker)
+        )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _customer_language(found: Services, customer_id: int) -> str:
+    try:
+        customer = found.orders.get_customer(customer_id)
+    except OrderSystemUnavailable:
+        customer = None
+    return customer.language if customer else found.settings.default_language
+
+
+class _OrderChoice(Action, ABC):
+    """Common ground of the answers to a warning: whose order, which order.
+    Abstract, so the action server does not try to register it."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def order_for(self, tracker: Tracker, turn: Turn, found: Services) -> tuple[int, int] | None:
+        """(customer id, order id) when this customer may act on the order."""
+        order_id = turn.order_number or parse_order_number(tracker.get_slot("warned_order"))
+        customer_id = customer_of(turn, found)
+        if order_id is None or customer_id is None:
+            return None
+        order = found.orders.get_order(order_id)
+        if order is None or order.customer_id != customer_id:
+            return None
+        return customer_id, order_id
+
+    def title(self, found: Services, turn: Turn, order_id: int) -> str:
+        order = found.orders.get_order(order_id)
+        explainer = Explainer(found.catalog, turn.language, found.today())
+        return explainer.order_title(order) if order else str(order_id)
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        turn = read_turn(tracker, found)
+        events = turn.language_events(tracker)
+        target = self.order_for(tracker, turn, found)
+        if target is None:
+            key = "which_order" if customer_of(turn, found) else "identity_needed"
+            dispatcher.utter_message(text=found.catalog.message(key, turn.language))
+            return events
+        return events + self.act(dispatcher, tracker, turn, found, *target)
+
+    @abstractmethod
+    def act(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        turn: Turn,
+        found: Services,
+        customer_id: int,
+        order_id: int,
+    ) -> list[dict[str, Any]]: ...
+
+
+class ActionKeepOrder(_OrderChoice):
+    """'Wachten' / 'hou me op de hoogte': the order stays, every change is told."""
+
+    def name(self) -> str:
+        return "action_keep_order"
+
+    def act(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        turn: Turn,
+        found: Services,
+        customer_id: int,
+        order_id: int,
+    ) -> list[dict[str, Any]]:
+        choices.keep_customer_posted(found.sessions, customer_id, order_id, utcnow())
+        key = "keep_posted_ok" if turn.intent == "keep_me_posted" else "keep_order_ok"
+        dispatcher.utter_message(
+            text=found.catalog.message(key, turn.language, order=self.title(found, turn, order_id))
+        )
+        return []
+
+
+class ActionCancelOrder(_OrderChoice):
+    """'Annuleren': asks to confirm, since a cancellation cannot be undone."""
+
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    def act(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        turn: Turn,
+        found: Services,
+        customer_id: int,
+        order_id: int,
+    ) -> list[dict[str, Any]]:
+        title = self.title(found, turn, order_id)
+        if not choices.can_cancel(found.sessions, order_id):
+            dispatcher.utter_message(
+                text=found.catalog.message("cancel_too_late", turn.language, order=title)
+            )
+            return [SlotSet("pending_cancellation", None)]
+        dispatcher.utter_message(
+            text=found.catalog.message("cancel_confirm", turn.language, order=title),
+            buttons=[
+                {"title": found.catalog.message("button_yes", turn.language), "payload": "/affirm"},
+                {"title": found.catalog.message("button_no", turn.language), "payload": "/deny"},
+            ],
+        )
+        return [SlotSet("pending_cancellation", str(order_id))]
+
+
+class ActionAnswerCancellation(_OrderChoice):
+    """Yes: cancel free of charge. No: the order stays."""
+
+    def name(self) -> str:
+        return "action_answer_cancellation"
+
+    def order_for(self, tracker: Tracker, turn: Turn, found: Services) -> tuple[int, int] | None:
+        order_id = parse_order_number(tracker.get_slot("pending_cancellation"))
+        customer_id = customer_of(turn, found)
+        order = found.orders.get_order(order_id) if order_id else None
+        if order is None or customer_id is None or order.customer_id != customer_id:
+            return None
+        return customer_id, order.id
+
+    def act(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        turn: Turn,
+        found: Services,
+        customer_id: int,
+        order_id: int,
+    ) -> list[dict[str, Any]]:
+        title = self.title(found, turn, order_id)
+        if turn.intent != "affirm":
+            key = "cancel_kept"
+        elif choices.cancel_order(found.sessions, order_id, utcnow()):
+            logger.info("order %s cancelled by its customer", order_id)
+            key = "cancel_done"
+        else:
+            key = "cancel_too_late"
+        dispatcher.utter_message(text=found.catalog.message(key, turn.language, order=title))
+        return [SlotSet("pending_cancellation", None)]
+
+
+class ActionOfferAlternative(_OrderChoice):
+    def name(self) -> str:
+        return "action_offer_alternative"
+
+    def act(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        turn: Turn,
+        found: Services,
+        customer_id: int,
+        order_id: int,
+    ) -> list[dict[str, Any]]:
+        choices.ask_for_alternative(found.sessions, customer_id, order_id, utcnow())
+        dispatcher.utter_message(
+            text=found.catalog.message(
+                "alternative_ok", turn.language, order=self.title(found, turn, order_id)
+            )
+        )
+        return []
+
+
+class ActionSetNotifications(Action):
+    """'Stop' / 'afmelden' at once; 'aanmelden' to hear from us again."""
+
+    def name(self) -> str:
+        return "action_set_notifications"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        turn = read_turn(tracker, found)
+        customer_id = customer_of(turn, found)
+        if customer_id is None:
+            dispatcher.utter_message(text=found.catalog.message("identity_needed", turn.language))
+            return turn.language_events(tracker)
+        opting_out = turn.intent == "opt_out"
+        choices.set_opt_out(found.sessions, customer_id, utcnow() if opting_out else None)
+        logger.info("customer %s opted %s", customer_id, "out" if opting_out else "in")
+        key = "opt_out_ok" if opting_out else "opt_in_ok"
+        dispatcher.utter_message(text=found.catalog.message(key, turn.language))
+        return turn.language_events(tracker)

@@ -1,0 +1,80 @@
+"""What a customer can answer to a warning: wait, cancel, an alternative, stop."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.orders.sql.tables import CustomerRow, FollowUpRequestRow, OrderRow
+from bot.proactive.intake import MOVABLE_STATUSES, OrderChange, apply_order_change
+from bot.proactive.promises import keep_posted
+
+CANCELLABLE = MOVABLE_STATUSES  # not shipped yet: free of charge
+
+
+def can_cancel(sessions: sessionmaker[Session], order_id: int) -> bool:
+    with sessions() as session:
+        status = session.execute(select(OrderRow.status).where(OrderRow.id == order_id)).scalar()
+    return status in CANCELLABLE
+
+
+def cancel_order(sessions: sessionmaker[Session], order_id: int, now: datetime) -> bool:
+    """Cancel free of charge, recorded as the customer's own change; False if too late."""
+    if not can_cancel(sessions, order_id):
+        return False
+    apply_order_change(
+        sessions,
+        OrderChange(
+            order_id=order_id,
+            field="status",
+            new_value="cancelled",
+            reason_code="changed_by_customer",
+            reason="geannuleerd via de assistent",
+            party_type="customer",
+            notify=False,
+        ),
+        now,
+    )
+    return True
+
+
+def keep_customer_posted(
+    sessions: sessionmaker[Session], customer_id: int, order_id: int, now: datetime
+) -> None:
+    with sessions() as session, session.begin():
+        keep_posted(session, customer_id, order_id, now)
+
+
+def ask_for_alternative(
+    sessions: sessionmaker[Session], customer_id: int, order_id: int, now: datetime
+) -> None:
+    """Staff look for an alternative that is in stock (a follow-up request)."""
+    with sessions() as session, session.begin():
+        exists = session.execute(
+            select(FollowUpRequestRow.id).where(
+                FollowUpRequestRow.order_id == order_id,
+                FollowUpRequestRow.topic == "alternative",
+                FollowUpRequestRow.status == "open",
+            )
+        ).scalar()
+        if exists is None:
+            session.add(
+                FollowUpRequestRow(
+                    order_id=order_id,
+                    customer_id=customer_id,
+                    topic="alternative",
+                    status="open",
+                    created_at=now,
+                )
+            )
+        keep_posted(session, customer_id, order_id, now)
+
+
+def set_opt_out(sessions: sessionmaker[Session], customer_id: int, now: datetime | None) -> None:
+    """now: opted out from now on; None: opted in again."""
+    with sessions() as session, session.begin():
+        customer = session.get(CustomerRow, customer_id)
+        if customer is not None:
+            customer.opted_out_at = now

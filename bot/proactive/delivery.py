@@ -1,0 +1,93 @@
+"""Showing warnings in a conversation: each one once, to its own customer only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.orders.sql.tables import OrderRow
+from bot.proactive.outbox import id_list
+from bot.proactive.tables import PromiseRow, WarningRow
+
+# Warnings a customer who comes by is shown (opted-out ones are not).
+SHOWABLE = ("queued", "sending", "sent", "unread", "dead")
+
+
+@dataclass(frozen=True)
+class ShownWarning:
+    id: int
+    kind: str
+    order_ids: list[int]
+    event_ids: list[int]
+    promised: date | None  # the promised date of a promise warning
+
+
+def take_for_showing(
+    sessions: sessionmaker[Session],
+    warning_id: int,
+    customer_id: int,
+    address: str,
+    now: datetime,
+    recorded_here: bool = False,
+) -> ShownWarning | None:
+    """Mark the warning shown, once; None when it was shown before or is not theirs.
+
+    One exception: marked shown in this very conversation (`address`) but absent
+    from the conversation's own record (`recorded_here` false). Rasa dropped that
+    turn, as it does when the pushing request is cut off, so the customer never
+    saw it: show it again rather than lose it.
+    """
+    not_shown = WarningRow.delivered_at.is_(None)
+    if not recorded_here:
+        not_shown = or_(not_shown, WarningRow.delivered_to == address)
+    with sessions() as session, session.begin():
+        taken = session.execute(
+            update(WarningRow)
+            .where(WarningRow.id == warning_id, WarningRow.customer_id == customer_id)
+            .where(not_shown)
+            .values(delivered_at=now, delivered_to=address)
+        ).rowcount
+        if taken != 1:
+            return None
+        row = session.get(WarningRow, warning_id)
+        assert row is not None
+        if row.status in ("queued", "unread"):
+            # Shown at a visit: nothing left to push. One being pushed right
+            # now ('sending') is finished by its notifier.
+            row.status = "sent"
+            row.address = row.address or address
+        events = id_list(row.event_ids)
+        if events:
+            # The customer now knows these changes: "what changed?" starts after them.
+            for order_id in id_list(row.order_ids):
+                session.execute(
+                    update(OrderRow)
+                    .where(OrderRow.id == order_id)
+                    .where(
+                        (OrderRow.informed_event_id.is_(None))
+                        | (OrderRow.informed_event_id < max(events))
+                    )
+                    .values(informed_event_id=max(events), informed_at=now)
+                )
+        promised = None
+        if row.promise_id is not None:
+            promise = session.get(PromiseRow, row.promise_id)
+            promised = promise.due_date if promise else None
+        return ShownWarning(row.id, row.kind, id_list(row.order_ids), events, promised)
+
+
+def unshown_for(sessions: sessionmaker[Session], customer_id: int) -> list[int]:
+    """Warnings of this customer not shown yet, oldest first."""
+    with sessions() as session:
+        return list(
+            session.execute(
+                select(WarningRow.id)
+                .where(WarningRow.customer_id == customer_id)
+                .where(WarningRow.delivered_at.is_(None))
+                .where(WarningRow.status.in_(SHOWABLE))
+                .order_by(WarningRow.id)
+            ).scalars()
+        )

@@ -1,0 +1,45 @@
+"""Rasa's HTTP API, as the notifier uses it: one call, its timeouts and errors."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import requests
+
+WARNING_INTENT = "EXTERNAL_order_warning"
+
+
+class PushFailed(RuntimeError):
+    """Rasa did not take the warning; `retryable` says whether trying later can help."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class RasaApi:
+    def __init__(self, base_url: str, token: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def trigger_warning(self, sender_id: str, output_channel: str, warning_id: int) -> None:
+        """Have the assistant speak warning `warning_id` in conversation `sender_id`."""
+        conversation = quote(sender_id, safe="")
+        url = f"{self.base_url}/conversations/{conversation}/trigger_intent"
+        try:
+            response = self.session.post(
+                url,
+                params={"output_channel": output_channel, "token": self.token},
+                json={"name": WARNING_INTENT, "entities": {"warning_id": str(warning_id)}},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise PushFailed(f"Rasa unreachable: {type(error).__name__}") from error
+        if response.status_code in (401, 403):
+            raise PushFailed(f"Rasa refused the token ({response.status_code})", retryable=True)
+        if response.status_code == 400:
+            raise PushFailed(f"Rasa rejected the request: {response.text[:200]}", retryable=False)
+        if not response.ok:
+            raise PushFailed(f"Rasa answered {response.status_code}")

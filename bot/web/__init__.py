@@ -1,0 +1,1 @@
+"""The web service on WEB_PORT: intake of order changes and the outbox API."""

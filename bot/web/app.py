@@ -1,0 +1,151 @@
+"""The web service (Sanic, already part of Rasa 3.6): intake API and outbox.
+
+  POST /api/v1/supplier-delays            a supplier delay for every open order it affects
+  POST /api/v1/orders/{order_id}/events   one change of one order (the order system's webhook)
+  GET  /api/v1/outbox?status=dead         warnings, and counts per status
+  POST /api/v1/outbox/{warning_id}/retry  put a dead warning back in the queue
+  GET  /health
+
+Every /api call needs `Authorization: Bearer ORDER_API_TOKEN`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from typing import Any
+
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from bot.clock import utcnow
+from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.proactive.intake import IntakeError, UnknownOrder, apply_order_change, apply_supplier_delay
+from bot.proactive.outbox import counts, id_list, list_warnings, retry_warning
+from bot.settings import Settings
+from bot.web.requests import OrderEventBody, SupplierDelayBody, ValidationError, field_errors
+
+logger = logging.getLogger(__name__)
+
+
+def _authorised(request: Request, token: str) -> bool:
+    header = request.headers.get("authorization", "")
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and bool(token) and hmac.compare_digest(given, token)
+
+
+def _body(request: Request) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        return None
+
+
+def _invalid(errors: list[dict[str, str]]) -> HTTPResponse:
+    return json_response({"error": "invalid request", "fields": errors}, status=422)
+
+
+def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
+    app = Sanic(name)
+    sessions = make_session_factory(create_db_engine(settings.database_url))
+
+    @app.middleware("request")
+    async def require_token(request: Request) -> HTTPResponse | None:
+        if request.path.startswith("/api/") and not _authorised(request, settings.order_api_token):
+            return json_response({"error": "unauthorized"}, status=401)
+        return None
+
+    @app.get("/health")
+    async def health(_request: Request) -> HTTPResponse:
+        return json_response({"status": "ok"})
+
+    @app.post("/api/v1/supplier-delays")
+    async def supplier_delays(request: Request) -> HTTPResponse:
+        data = _body(request)
+        if not isinstance(data, dict):
+            return _invalid([{"field": "body", "error": "expected a JSON object"}])
+        try:
+            delay = SupplierDelayBody(**data).to_delay()
+        except ValidationError as error:
+            return _invalid(field_errors(error))
+        # The database work runs in a thread: the event loop keeps serving.
+        result = await asyncio.to_thread(apply_supplier_delay, sessions, delay, utcnow())
+        logger.info(
+            "supplier delay: %d orders moved, %d warnings queued",
+            len(result.order_ids),
+            len(result.warning_ids),
+        )
+        return json_response(
+            {
+                "affected": len(result.order_ids),
+                "order_ids": result.order_ids,
+                "warnings_queued": len(result.warning_ids),
+            },
+            status=202,
+        )
+
+    @app.post("/api/v1/orders/<order_id:int>/events")
+    async def order_events(request: Request, order_id: int) -> HTTPResponse:
+        data = _body(request)
+        if not isinstance(data, dict):
+            return _invalid([{"field": "body", "error": "expected a JSON object"}])
+        try:
+            change = OrderEventBody(**data).to_change(order_id)
+        except ValidationError as error:
+            return _invalid(field_errors(error))
+        try:
+            result = await asyncio.to_thread(apply_order_change, sessions, change, utcnow())
+        except UnknownOrder:
+            return json_response({"error": f"order {order_id} not found"}, status=404)
+        except IntakeError as error:
+            return _invalid([{"field": "body", "error": str(error)}])
+        return json_response(
+            {
+                "order_id": order_id,
+                "event_ids": result.event_ids,
+                "warnings_queued": len(result.warning_ids),
+            },
+            status=202,
+        )
+
+    @app.get("/api/v1/outbox")
+    async def outbox(request: Request) -> HTTPResponse:
+        status = request.args.get("status")
+        rows = list_warnings(sessions, status=status, limit=500)
+        return json_response(
+            {
+                "counts": counts(sessions),
+                "warnings": [
+                    {
+                        "id": w.id,
+                        "customer_id": w.customer_id,
+                        "kind": w.kind,
+                        "status": w.status,
+                        "order_ids": id_list(w.order_ids),
+                        "attempts": w.attempts,
+                        "last_error": w.last_error,
+                        "created_at": w.created_at.isoformat(),
+                        "sent_at": w.sent_at.isoformat() if w.sent_at else None,
+                    }
+                    for w in rows
+                ],
+            }
+        )
+
+    @app.post("/api/v1/outbox/<warning_id:int>/retry")
+    async def retry(_request: Request, warning_id: int) -> HTTPResponse:
+        if retry_warning(sessions, warning_id, utcnow()):
+            return json_response({"id": warning_id, "status": "queued"}, status=202)
+        return json_response({"error": f"warning {warning_id} is not dead or unread"}, status=409)
+
+    return app
+
+
+def run_web(settings: Settings) -> int:
+    app = create_app(settings)
+    app.run(host=settings.web_host, port=settings.web_port, access_log=False, workers=1)
+    return 0

@@ -1,0 +1,288 @@
+"""`make bench-proactive`: a supplier delay reaching 10,000 customers.
+
+In one run, on PostgreSQL, with a real Rasa server and action server:
+1. the limit: Rasa's own throughput for N trigger_intent calls whose action
+   does nothing (a warning id that does not exist), pushed as the notifier
+   pushes (same concurrency);
+2. the product: one supplier delay affecting N orders of N customers, from the
+   intake call until every warning has been handed to Rasa and acknowledged,
+   by the notifier(s); then the lost and duplicate warnings are counted;
+3. selecting the affected orders among 1,000,000 (the bench-lookup schema).
+Writes bench-results/proactive.json and proactive.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from sqlalchemy import func, select, text, update
+from sqlalchemy.engine import make_url
+
+from bot.clock import shop_today, utcnow
+from bot.demo_shop import migrate_and_seed
+from bot.generator import generate_orders
+from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, SupplierRow
+from bot.proactive.intake import SupplierDelay, affected_orders_query, apply_supplier_delay
+from bot.proactive.tables import CustomerChannelRow, WarningRow
+from bot.processes import free_port, stop_all, wait_until_ready
+from bot.settings import PROJECT_ROOT
+
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CUSTOMERS = int(os.environ.get("BENCH_WARNINGS", "10000"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+WORKERS = int(os.environ.get("BENCH_NOTIFIERS", "2"))
+TOKEN = "bench-proactive-token"
+SUPPLIER = "Batavus"
+RESULTS = PROJECT_ROOT / "bench-results"
+WORK = PROJECT_ROOT / "var" / "bench-proactive"
+
+
+def log(message: str) -> None:
+    print(f"[bench-proactive] {message}", flush=True)
+
+
+def fresh_schema(name: str) -> str:
+    admin = create_db_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    admin.dispose()
+    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={name}"})
+    return url.render_as_string(hide_password=False)
+
+
+def prepare(url: str) -> None:
+    """N customers, each with one open order from SUPPLIER and a chat conversation."""
+    today = shop_today("Europe/Amsterdam")
+    sessions = migrate_and_seed(url, today)
+    log(f"generating {CUSTOMERS} orders of {CUSTOMERS} customers")
+    generate_orders(sessions, CUSTOMERS, today, seed=5)
+    with sessions() as session, session.begin():
+        product = session.execute(
+            select(ProductRow.id)
+            .join(SupplierRow, SupplierRow.id == ProductRow.supplier_id)
+            .where(SupplierRow.name == SUPPLIER)
+            .limit(1)
+        ).scalar_one()
+        session.execute(
+            update(OrderLineRow)
+            .where(OrderLineRow.order_id >= 100_000)
+            .values(product_id=product, status="ok")
+        )
+        session.execute(
+            update(OrderRow)
+            .where(OrderRow.id >= 100_000)
+            .values(status="processing", promised_date=today)
+        )
+        customers = session.execute(select(OrderRow.customer_id).where(OrderRow.id >= 100_000))
+        session.execute(
+            CustomerChannelRow.__table__.insert(),
+            [
+                {
+                    "customer_id": cid,
+                    "channel": "socketio",
+                    "address": f"bench-{cid}",
+                    "source": "conversation",
+                    "last_seen_at": utcnow(),
+                }
+                for (cid,) in customers
+            ],
+        )
+
+
+def start_assistant(url: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    rasa_port, action_port = free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "RASA_TOKEN": TOKEN,
+            "RASA_PORT": str(rasa_port),
+            "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+            "ACTION_PORT": str(action_port),
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "QUIET_HOURS_START": "0",
+            "QUIET_HOURS_END": "0",
+            "NOTIFIER_POLL_SECONDS": "0.2",
+            "NOTIFIER_CONCURRENCY": str(CONCURRENCY // WORKERS),
+            "NOTIFIER_BATCH": "100",
+            "WATCH_INTERVAL_SECONDS": "3600",
+        }
+    )
+    WORK.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--model",
+            "models/order-assistant.tar.gz",
+            "--without",
+            "notifier",
+            "--without",
+            "web",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=(WORK / "assistant.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    for ready in (f"http://127.0.0.1:{rasa_port}/", f"http://127.0.0.1:{action_port}/health"):
+        if not wait_until_ready(ready, process, timeout=300):
+            raise SystemExit(f"assistant did not start; see {WORK / 'assistant.log'}")
+    return process, env
+
+
+def limit_run(rasa_url: str) -> float:
+    """Seconds for N no-op trigger_intent calls at the notifier's concurrency."""
+    session = requests.Session()
+
+    def push(index: int) -> None:
+        response = session.post(
+            f"{rasa_url}/conversations/noop-{index}/trigger_intent",
+            params={"output_channel": "latest", "token": TOKEN},
+            json={"name": "EXTERNAL_order_warning", "entities": {"warning_id": "0"}},
+            timeout=60,
+        )
+        response.raise_for_status()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        list(pool.map(push, range(CUSTOMERS)))
+    return time.perf_counter() - started
+
+
+def product_run(url: str, env: dict[str, str]) -> dict[str, float | int]:
+    sessions = make_session_factory(create_db_engine(url))
+    started = time.perf_counter()
+    result = apply_supplier_delay(
+        sessions,
+        SupplierDelay(
+            supplier=SUPPLIER,
+            delay_days=10,
+            reason_code="supplier_delay",
+            reason="de fabriek ligt een week stil",
+        ),
+        utcnow(),
+    )
+    intake = time.perf_counter() - started
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "notifier"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=(WORK / f"notifier-{n}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        for n in range(WORKERS)
+    ]
+    try:
+        while True:
+            with sessions() as session:
+                open_ = session.execute(
+                    select(func.count())
+                    .select_from(WarningRow)
+                    .where(
+                        WarningRow.status.in_(("queued", "sending")),
+                        WarningRow.customer_id >= 100_000,
+                    )
+                ).scalar()
+            if not open_:
+                break
+            time.sleep(0.5)
+        delivered = time.perf_counter() - started
+    finally:
+        stop_all(workers)
+    with sessions() as session:
+        rows = session.execute(
+            select(WarningRow.status, WarningRow.delivered_at).where(
+                WarningRow.customer_id >= 100_000
+            )
+        ).all()
+    lost = sum(1 for status, delivered_at in rows if status != "sent" or delivered_at is None)
+    return {
+        "orders": len(result.order_ids),
+        "warnings": len(result.warning_ids),
+        "intake_seconds": round(intake, 2),
+        "seconds": round(delivered, 2),
+        "lost": lost,
+    }
+
+
+def duplicates(rasa_url: str, sample: int = 300) -> int:
+    """Warnings shown more than once, checked in a sample of conversations."""
+    extra = 0
+    for cid in range(100_000, 100_000 + min(sample, CUSTOMERS)):
+        events = requests.get(
+            f"{rasa_url}/conversations/bench-{cid}/tracker", params={"token": TOKEN}, timeout=30
+        ).json()["events"]
+        shown = sum(
+            1
+            for e in events
+            if e.get("event") == "bot" and "zodat je het van ons hoort" in (e.get("text") or "")
+        )
+        extra += max(0, shown - 1)
+    return extra
+
+
+def selection_among_a_million() -> float | None:
+    url = make_url(POSTGRES_URL).update_query_dict({"options": "-csearch_path=bench_lookup"})
+    engine = create_db_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            if not connection.execute(text("select to_regclass('orders')")).scalar():
+                return None
+            started = time.perf_counter()
+            connection.execute(
+                affected_orders_query(
+                    SupplierDelay(supplier="Gazelle", reason_code="x", reason="", delay_days=1)
+                )
+            ).all()
+            return time.perf_counter() - started
+    finally:
+        engine.dispose()
+
+
+def main() -> int:
+    url = fresh_schema("bench_proactive")
+    prepare(url)
+    process, env = start_assistant(url)
+    try:
+        log(f"limit: {CUSTOMERS} no-op trigger_intent calls at concurrency {CONCURRENCY}")
+        limit = limit_run(env["RASA_URL"])
+        log(f"limit took {limit:.1f}s; now the supplier delay with {WORKERS} notifiers")
+        product = product_run(url, env)
+        dupes = duplicates(env["RASA_URL"])
+    finally:
+        stop_all([process])
+    selection = selection_among_a_million()
+    report = {
+        "customers": CUSTOMERS,
+        "concurrency": CONCURRENCY,
+        "notifiers": WORKERS,
+        "limit_seconds": round(limit, 2),
+        **product,
+        "ratio_to_limit": round(float(product["seconds"]) / limit, 2),
+        "duplicates_in_sample_of_300": dupes,
+        "select_affected_among_1m_seconds": round(selection, 3) if selection else None,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "proactive.json").write_text(json.dumps(report, indent=2))
+    lines = ["# Proactive warnings benchmark", "", "| measure | value |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in report.items()]
+    lines += ["", "Aim: ratio_to_limit at most 1.25, lost 0, duplicates 0, selection under 1 s."]
+    (RESULTS / "proactive.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""The notifier with real processes: Rasa down, a worker killed mid-batch,
+several workers on PostgreSQL, one worker on SQLite."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import shop_today, utcnow
+from bot.generator import SUPPLIERS, generate_orders
+from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.orders.sql.tables import OrderRow
+from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from bot.proactive.tables import CustomerChannelRow, WarningRow
+from bot.processes import free_port, stop_all, wait_until_ready
+from bot.settings import PROJECT_ROOT
+from tests.conftest import _seeded
+from tests.e2e.conftest import MODEL
+
+RASA_TOKEN = "reliability-rasa-token"
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    sessions: sessionmaker[Session]
+    rasa_url: str
+    folder: Path
+
+    def notifier(self, name: str, **overrides: str) -> subprocess.Popen[bytes]:
+        env = {**self.env, **overrides}
+        log = (self.folder / f"{name}.log").open("ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "notifier"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def warnings(self) -> list[WarningRow]:
+        """The generated customers' warnings (the demo shop's own are left aside)."""
+        with self.sessions() as session:
+            return list(
+                session.execute(
+                    select(WarningRow)
+                    .where(WarningRow.customer_id >= 100_000)
+                    .order_by(WarningRow.id)
+                ).scalars()
+            )
+
+    def events(self, sender: str) -> list[dict[str, Any]]:
+        response = requests.get(
+            f"{self.rasa_url}/conversations/{sender}/tracker",
+            params={"token": RASA_TOKEN},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return list(response.json()["events"])
+
+    def bot_texts(self, sender: str) -> list[str]:
+        return [e.get("text") or "" for e in self.events(sender) if e.get("event") == "bot"]
+
+    def tracker_counts(self, sender: str) -> tuple[int, int]:
+        """(pushes received by Rasa, warnings shown) in one conversation."""
+        events = self.events(sender)
+        pushes = sum(
+            1
+            for e in events
+            if e.get("event") == "user"
+            and (e.get("parse_data") or {}).get("intent", {}).get("name")
+            == "EXTERNAL_order_warning"
+        )
+        shown = sum(
+            1
+            for e in events
+            if e.get("event") == "bot"
+            and "zodat je het van ons hoort" in (e.get("text") or "")
+            or e.get("event") == "bot"
+            and "so you hear it from us" in (e.get("text") or "")
+        )
+        return pushes, shown
+
+
+def _start_stack(url: str, folder: Path, today: date) -> Iterator[Stack]:
+    _seeded(url, today)
+    sessions = make_session_factory(create_db_engine(url))
+    rasa_port, action_port = free_port(), free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "RASA_TOKEN": RASA_TOKEN,
+            "RASA_PORT": str(rasa_port),
+            "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+            "ACTION_PORT": str(action_port),
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "QUIET_HOURS_START": "0",
+            "QUIET_HOURS_END": "0",
+            "NOTIFIER_POLL_SECONDS": "0.2",
+            "NOTIFIER_LEASE_SECONDS": "3",
+            "NOTIFIER_BACKOFF_SECONDS": "0.2",
+            "NOTIFIER_BATCH": "5",
+            "WATCH_INTERVAL_SECONDS": "3600",
+        }
+    )
+    log = (folder / "assistant.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--model",
+            str(MODEL),
+            "--without",
+            "notifier",
+            "--without",
+            "web",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        rasa_url = f"http://127.0.0.1:{rasa_port}"
+        for ready in (f"{rasa_url}/", f"http://127.0.0.1:{action_port}/health"):
+            assert wait_until_ready(ready, process, timeout=240), (
+                folder / "assistant.log"
+            ).read_text()[-3000:]
+        yield Stack(env, sessions, rasa_url, folder)
+    finally:
+        stop_all([process])
+
+
+def queue_warnings(stack: Stack, today: date, orders: int) -> int:
+    """Fresh generated customers with a conversation each, and supplier delays
+    for all of them (earlier tests' orders are closed first, so they stay out)."""
+    with stack.sessions() as session, session.begin():
+        first = (session.execute(select(func.max(OrderRow.id))).scalar() or 0) + 1
+        session.execute(update(OrderRow).where(OrderRow.id >= 100_000).values(status="delivered"))
+    generate_orders(stack.sessions, orders, today, seed=3)
+    fresh = OrderRow.id >= max(first, 100_000)
+    with stack.sessions() as session, session.begin():
+        session.execute(
+            update(OrderRow).where(fresh).values(status="processing", promised_date=today)
+        )
+        customers = set(session.execute(select(OrderRow.customer_id).where(fresh)).scalars())
+        for customer_id in sorted(customers):
+            session.add(
+                CustomerChannelRow(
+                    customer_id=customer_id,
+                    channel="socketio",
+                    address=f"rel-{customer_id}",
+                    source="conversation",
+                    last_seen_at=utcnow(),
+                )
+            )
+    queued: set[int] = set()
+    for supplier in SUPPLIERS:
+        result = apply_supplier_delay(
+            stack.sessions,
+            SupplierDelay(
+                supplier=supplier,
+                delay_days=4,
+                reason_code="supplier_delay",
+                reason="vertraging bij de leverancier",
+            ),
+            utcnow(),
+        )
+        queued.update(result.warning_ids)
+    # The demo shop's own customers are warned too; count the generated ones.
+    return sum(1 for w in stack.warnings() if w.id in queued)
+
+
+def wait_until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    folder = tmp_path_factory.mktemp("reliability")
+    yield from _start_stack(
+        f"sqlite:///{folder / 'shop.db'}", folder, shop_today("Europe/Amsterdam")
+    )
+
+
+def test_rasa_down_ends_dead_and_a_retry_by_hand_delivers_once(sqlite_stack: Stack) -> None:
+    stack, today = sqlite_stack, shop_today("Europe/Amsterdam")
+    queue_warnings(stack, today, 6)
+    closed = f"http://127.0.0.1:{free_port()}"
+    worker = stack.notifier("down", RASA_URL=closed, NOTIFIER_MAX_ATTEMPTS="3")
+    try:
+        wait_until(lambda: all(w.status == "dead" for w in stack.warnings()), 60, "dead warnings")
+    finally:
+        stop_all([worker])
+    dead = stack.warnings()
+    assert dead and all(w.attempts == 3 and "unreachable" in (w.last_error or "") for w in dead)
+    listing = subprocess.run(
+        [sys.executable, "-m", "bot", "outbox", "--status", "dead"],
+        cwd=PROJECT_ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+    )
+    assert f"dead: {len(dead)}" in listing.stdout
+    for warning in dead:
+        subprocess.run(
+            [sys.executable, "-m", "bot", "outbox", "--retry", str(warning.id)],
+            cwd=PROJECT_ROOT,
+            env=stack.env,
+            check=True,
+            capture_output=True,
+        )
+    worker = stack.notifier("up")
+    try:
+        wait_until(lambda: all(w.status == "sent" for w in stack.warnings()), 60, "sent warnings")
+    finally:
+        stop_all([worker])
+    for warning in stack.warnings():
+        assert warning.delivered_at is not None
+        assert stack.tracker_counts(warning.delivered_to or "") == (1, 1)
+
+
+def test_a_second_notifier_on_sqlite_refuses_to_run(sqlite_stack: Stack) -> None:
+    first = sqlite_stack.notifier("first")
+    try:
+        time.sleep(3)
+        second = subprocess.run(
+            [sys.executable, "-m", "bot", "notifier"],
+            cwd=PROJECT_ROOT,
+            env=sqlite_stack.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 3
+        assert "only one may" in second.stderr
+    finally:
+        stop_all([first])
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_shows_nothing_twice(
+    sqlite_stack: Stack,
+) -> None:
+    stack, today = sqlite_stack, shop_today("Europe/Amsterdam")
+    before = {w.id for w in stack.warnings()}
+    queued = queue_warnings(stack, today, 40)
+    assert queued >= 20
+    fresh = lambda: [w for w in stack.warnings() if w.id not in before]  # noqa: E731
+    worker = stack.notifier("killed")
+    wait_until(lambda: sum(w.status == "sent" for w in fresh()) >= 5, 60, "a few sent")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert any(w.status in ("queued", "sending") for w in fresh()), "killed too late to matter"
+    worker = stack.notifier("restarted")
+    try:
+        wait_until(lambda: all(w.status == "sent" for w in fresh()), 120, "all sent after restart")
+    finally:
+        stop_all([worker])
+    for warning in fresh():
+        assert warning.delivered_at is not None  # nothing lost
+        pushes, shown = stack.tracker_counts(warning.delivered_to or "")
+        assert shown == 1, (  # nothing twice
+            f"warning {warning.id} shown {shown} times to {warning.delivered_to}: "
+            f"{stack.bot_texts(warning.delivered_to or '')}"
+        )
+        assert pushes in (1, 2)  # at most the one in flight was pushed again
+
+
+@pytest.fixture(scope="module")
+def postgres_stack(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
+    url = request.getfixturevalue("postgres_url_module")
+    yield from _start_stack(
+        url, tmp_path_factory.mktemp("reliability-pg"), shop_today("Europe/Amsterdam")
+    )
+
+
+def test_two_workers_on_postgresql_push_each_warning_once(postgres_stack: Stack) -> None:
+    stack, today = postgres_stack, shop_today("Europe/Amsterdam")
+    queued = queue_warnings(stack, today, 120)
+    workers = [stack.notifier("pg-a"), stack.notifier("pg-b")]
+    try:
+        wait_until(lambda: all(w.status == "sent" for w in stack.warnings()), 180, "all sent")
+    finally:
+        stop_all(workers)
+    warnings = stack.warnings()
+    assert len(warnings) == queued
+    assert len({w.claimed_by for w in warnings}) == 2, "both workers took a share"
+    for warning in warnings:
+        assert stack.tracker_counts(warning.delivered_to or "") == (1, 1)

@@ -1,0 +1,135 @@
+"""The assistant speaks first: warnings pushed live into an open chat, and
+promises that are not kept are told without anyone asking."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import timedelta
+
+import requests
+
+from bot.clock import shop_today
+from bot.dates import spoken_date
+from bot.identity import make_customer_token
+from tests.e2e.chat_client import ChatClient
+from tests.e2e.conftest import ORDER_API_TOKEN, SHOP_SECRET, RunningAssistant
+
+
+def post_delay(assistant: RunningAssistant, body: dict[str, object]) -> requests.Response:
+    return requests.post(
+        f"{assistant.web_url}/api/v1/supplier-delays",
+        json=body,
+        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+        timeout=30,
+    )
+
+
+def order_status(assistant: RunningAssistant, order_id: int) -> str:
+    path = assistant.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        return str(db.execute("select status from orders where id = ?", (order_id,)).fetchone()[0])
+
+
+def test_erik_hears_the_gazelle_delay_live_and_chooses(assistant: RunningAssistant) -> None:
+    today = shop_today("Europe/Amsterdam")
+
+    async def scenario() -> None:
+        async with ChatClient(assistant.rasa_url, make_customer_token(1001, SHOP_SECRET)) as chat:
+            await chat.say("hoi")  # the widget's customer is known from here on
+            new_date = today + timedelta(days=24)
+            start = len(chat.received)
+            response = post_delay(
+                assistant,
+                {
+                    "supplier": "Gazelle",
+                    "new_date": new_date.isoformat(),
+                    "reason_code": "production_problem",
+                    "reason": "een onderdeel van het frame is afgekeurd",
+                },
+            )
+            assert response.status_code == 202, response.text
+            assert response.json()["order_ids"] == [10001]
+            seconds = await chat.wait_for(
+                lambda texts: any(spoken_date(new_date, "nl", today) in t for t in texts),
+                since=start,
+                timeout=10,
+            )
+            await asyncio.sleep(1.0)
+            warning = "\n".join(chat.texts(start))
+            assert seconds < 10
+            assert "Gazelle" in warning
+            assert "een onderdeel van het frame is afgekeurd" in warning
+            assert "productie" in warning
+            buttons = [
+                b["title"]
+                for item in chat.received[start:]
+                for b in item.get("quick_replies") or item.get("buttons") or []
+            ]
+            assert "Ik wacht" in buttons and "Kosteloos annuleren" in buttons
+            kept = "\n".join(await chat.say("wachten"))
+            assert "blijft staan" in kept
+            assert order_status(assistant, 10001) == "changed"
+
+            # A second delay; this time the customer cancels.
+            start = len(chat.received)
+            assert (
+                post_delay(
+                    assistant,
+                    {
+                        "supplier": "Gazelle",
+                        "delay_days": 3,
+                        "reason_code": "supplier_delay",
+                        "reason": "transport uit de fabriek vertraagd",
+                    },
+                ).status_code
+                == 202
+            )
+            await chat.wait_for(
+                lambda texts: any("transport uit de fabriek" in t for t in texts),
+                since=start,
+                timeout=10,
+            )
+            await asyncio.sleep(1.0)
+            confirm = "\n".join(await chat.say("annuleren"))
+            assert "annuleren?" in confirm
+            assert order_status(assistant, 10001) == "changed"
+            done = "\n".join(await chat.say("ja"))
+            assert "geannuleerd" in done
+            assert order_status(assistant, 10001) == "cancelled"
+
+    asyncio.run(scenario())
+
+
+def test_anouks_broken_promise_is_told_without_any_intake(assistant: RunningAssistant) -> None:
+    """The watcher found the promise for D-2 broken; Anouk hears it when she comes by."""
+    token = make_customer_token(1002, SHOP_SECRET)
+    today = shop_today("Europe/Amsterdam")
+    said = "\n".join(assistant.say("anouk-visit", "hoi", token))
+    assert "beloofd" in said
+    assert spoken_date(today - timedelta(days=2), "nl", today) in said
+    assert "TabletWereld" in said
+    assert spoken_date(today + timedelta(days=9), "nl", today) in said
+    # Told once: the next visit does not repeat it.
+    again = "\n".join(assistant.say("anouk-visit-2", "hoi", token))
+    assert "beloofd" not in again
+
+
+def test_the_intake_api_needs_its_token_and_a_valid_body(assistant: RunningAssistant) -> None:
+    url = f"{assistant.web_url}/api/v1/supplier-delays"
+    assert requests.post(url, json={}, timeout=10).status_code == 401
+    bad = requests.post(
+        url,
+        json={"supplier": "Gazelle", "reason_code": "x"},
+        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+        timeout=10,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["fields"]
+    missing = requests.post(
+        f"{assistant.web_url}/api/v1/orders/99999/events",
+        json={"field": "status", "new_value": "processing"},
+        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+        timeout=10,
+    )
+    assert missing.status_code == 404

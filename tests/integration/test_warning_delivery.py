@@ -1,0 +1,85 @@
+"""Showing a warning: once per customer, never to another customer, and shown
+again only when Rasa lost the turn that showed it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.proactive.delivery import take_for_showing, unshown_for
+from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from bot.proactive.tables import WarningRow
+from tests.conftest import _seeded
+
+NOW = datetime(2026, 1, 1, 12, 0)
+ERIK = 1001
+
+
+@pytest.fixture
+def warned(any_database_url: str, today: date) -> tuple[sessionmaker[Session], int]:
+    """The demo shop with Erik's Gazelle delay queued."""
+    _seeded(any_database_url, today)
+    shop = make_session_factory(create_db_engine(any_database_url))
+    result = apply_supplier_delay(
+        shop,
+        SupplierDelay(
+            supplier="Gazelle",
+            new_date=today + timedelta(days=20),
+            reason_code="production_problem",
+            reason="frames komen later",
+        ),
+        NOW,
+    )
+    return shop, result.warning_ids[0]
+
+
+def status_of(shop: sessionmaker[Session], warning_id: int) -> WarningRow:
+    with shop() as session:
+        row = session.get(WarningRow, warning_id)
+        assert row is not None
+        return row
+
+
+def test_a_warning_is_shown_once_and_never_to_another_customer(
+    warned: tuple[sessionmaker[Session], int],
+) -> None:
+    shop, warning_id = warned
+    assert take_for_showing(shop, warning_id, 1002, "anouk-chat", NOW) is None
+    assert unshown_for(shop, ERIK) == [warning_id]
+    shown = take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW)
+    assert shown is not None and shown.order_ids == [10001] and shown.event_ids
+    assert unshown_for(shop, ERIK) == []
+    # Recorded in this conversation, or asked from another: silence.
+    assert take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW, recorded_here=True) is None
+    assert take_for_showing(shop, warning_id, ERIK, "erik-other-chat", NOW) is None
+
+
+def test_a_warning_rasa_lost_is_shown_again_in_that_conversation(
+    warned: tuple[sessionmaker[Session], int],
+) -> None:
+    shop, warning_id = warned
+    assert take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW) is not None
+    # The push was cut off before Rasa saved the turn: its record lacks the warning.
+    assert take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW) is not None
+
+
+def test_shown_at_a_visit_needs_no_push_but_a_push_in_flight_is_left_to_its_notifier(
+    warned: tuple[sessionmaker[Session], int],
+) -> None:
+    shop, warning_id = warned
+    with shop() as session, session.begin():
+        row = session.get(WarningRow, warning_id)
+        assert row is not None
+        row.status = "sending"
+    take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW)
+    assert status_of(shop, warning_id).status == "sending"
+    with shop() as session, session.begin():
+        row = session.get(WarningRow, warning_id)
+        assert row is not None
+        row.status, row.delivered_at = "queued", None
+    take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW)
+    row = status_of(shop, warning_id)
+    assert row.status == "sent" and row.address == "erik-chat"
