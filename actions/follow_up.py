@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
-from actions.services import services
+from actions.services import Services, services
 from actions.turn import read_turn
+from bot.clock import shop_local, utcnow
+from bot.explain import Explainer
 from bot.orders.system import OrderSystemUnavailable
+from bot.proactive.promises import promise_callback
 
 logger = logging.getLogger(__name__)
+
+
+def record_callback_promise(found: Services, customer_id: int, order_id: int) -> datetime:
+    """The answer is promised by a time, and the promise ledger holds us to it."""
+    now = utcnow()
+    due_at = now + timedelta(hours=found.settings.follow_up_hours)
+    try:
+        with found.sessions() as session, session.begin():
+            promise_callback(session, customer_id, order_id, due_at, now)
+    except SQLAlchemyError as error:
+        # Told anyway: the follow-up itself is recorded in the order system.
+        logger.error("callback promise for order %s not recorded: %s", order_id, error)
+    return due_at
 
 
 def _offer(tracker: Tracker) -> tuple[int, int] | None:
@@ -50,14 +68,19 @@ class ActionRequestFollowUp(Action):
                 logger.warning("follow-up for order %s refused: not this customer's", order_id)
                 return events
             found.orders.request_follow_up(order_id, order.customer_id, "missing_reason", event_id)
+            due_at = record_callback_promise(found, order.customer_id, order_id)
         except OrderSystemUnavailable as error:
             logger.warning("follow-up for order %s not recorded: %s", order_id, error)
             dispatcher.utter_message(
                 text=found.catalog.message("error_order_system_unavailable", turn.language)
             )
             return events
+        explainer = Explainer(found.catalog, turn.language, found.today())
+        when = explainer.moment(shop_local(due_at, found.settings.shop_timezone))
         dispatcher.utter_message(
-            text=found.catalog.message("follow_up_recorded", turn.language, order_id=order_id)
+            text=found.catalog.message(
+                "follow_up_recorded", turn.language, order_id=order_id, when=when
+            )
         )
         return events
 

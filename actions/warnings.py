@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from actions.services import Services, services
 from actions.turn import Turn, entity_value, read_turn
-from bot.clock import utcnow
+from bot.clock import shop_local, utcnow
 from bot.explain import Explainer
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
@@ -78,6 +78,11 @@ def show_warning(
         language,
         found.today(),
         promised=shown.promised,
+        promised_at=(
+            shop_local(shown.promised_at, found.settings.shop_timezone)
+            if shown.promised_at
+            else None
+        ),
     )
     for text in message.texts[:-1]:
         dispatcher.utter_message(text=text)

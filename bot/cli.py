@@ -165,9 +165,17 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
 
 def cmd_promises(args: argparse.Namespace) -> int:
-    from bot.proactive.promises import list_promises
+    from bot.clock import utcnow
+    from bot.proactive.promises import list_promises, mark_kept
 
-    rows = list_promises(_session_factory(load_settings().database_url), status=args.status)
+    sessions = _session_factory(load_settings().database_url)
+    if args.kept is not None:
+        if not mark_kept(sessions, args.kept, utcnow()):
+            print(f"promise {args.kept} is not open", file=sys.stderr)
+            return 1
+        print(f"promise {args.kept}: kept")
+        return 0
+    rows = list_promises(sessions, status=args.status)
     by_status: dict[str, int] = {}
     for promise in rows:
         by_status[promise.status] = by_status.get(promise.status, 0) + 1
@@ -234,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.set_defaults(handler=cmd_outbox)
     promises = commands.add_parser("promises", help="open, kept and broken promises")
     promises.add_argument("--status")
+    promises.add_argument("--kept", type=int, metavar="ID", help="staff kept this promise")
     promises.set_defaults(handler=cmd_promises)
     run = commands.add_parser("run", help="run everything: Rasa, actions, web, notifier")
     run.add_argument("--model", default="models/order-assistant.tar.gz")

@@ -7,7 +7,7 @@ customer can do. Never a reason that the order system did not record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from babel.numbers import format_currency
 
@@ -37,6 +37,10 @@ class Explainer:
 
     def date(self, value: date | None) -> str:
         return spoken_date(value, self.language, self.today) if value else self.text("date_unknown")
+
+    def moment(self, value: datetime) -> str:
+        """A local date and time: "morgen om 14:30", "Friday 5 December at 09:00"."""
+        return self.text("date_at_time", date=self.date(value.date()), time=value.strftime("%H:%M"))
 
     def money(self, cents: str | None, currency: str) -> str:
         try:

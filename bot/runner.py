@@ -45,7 +45,7 @@ def rasa_server_command(settings: Settings, model: str) -> list[str]:
         "--interface",
         settings.rasa_host,
         "--credentials",
-        "credentials.yml",
+        str(settings.credentials_path),
         "--endpoints",
         "endpoints.yml",
         "--cors",

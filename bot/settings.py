@@ -65,6 +65,7 @@ class Settings:
     shop_contact: str
     reason_texts_path: Path
     message_texts_path: Path
+    credentials_path: Path
     rasa_host: str
     rasa_port: int
     rasa_token: str
@@ -85,6 +86,7 @@ class Settings:
     notifier_lease_seconds: float
     notifier_concurrency: int
     watch_interval_seconds: float
+    follow_up_hours: float
 
 
 def _default_database_url() -> str:
@@ -122,6 +124,7 @@ def load_settings() -> Settings:
         message_texts_path=Path(
             _text("MESSAGE_TEXTS_PATH", str(PROJECT_ROOT / "bot" / "texts" / "messages.yml"))
         ),
+        credentials_path=Path(_text("CREDENTIALS_PATH", str(PROJECT_ROOT / "credentials.yml"))),
         rasa_host=_text("RASA_HOST", "127.0.0.1"),
         rasa_port=_int("RASA_PORT", 5005),
         rasa_token=_text("RASA_TOKEN"),
@@ -142,4 +145,5 @@ def load_settings() -> Settings:
         notifier_lease_seconds=_float("NOTIFIER_LEASE_SECONDS", 60.0),
         notifier_concurrency=_int("NOTIFIER_CONCURRENCY", 4),
         watch_interval_seconds=_float("WATCH_INTERVAL_SECONDS", 300.0),
+        follow_up_hours=_float("FOLLOW_UP_HOURS", 24.0),
     )

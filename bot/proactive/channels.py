@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +16,21 @@ from bot.proactive.tables import CustomerChannelRow
 # Channels Rasa can push to. REST is request-response: its customers get
 # warnings with their next reply instead.
 PUSH_CHANNELS = ("socketio", "telegram", "slack", "twilio", "callback")
+
+# Our own channel classes in credentials.yml, by the name Rasa knows them by.
+OWN_CHANNELS = {"bot.channels.webchat.WebchatInput": "socketio"}
+
+
+def configured_push_channels(credentials_path: Path) -> tuple[str, ...]:
+    """The push channels credentials.yml sets up. Rasa answers a trigger_intent
+    for a channel it does not have by collecting the reply and telling no one,
+    so a warning for any other channel must stay unread, not be marked sent."""
+    try:
+        content = yaml.safe_load(credentials_path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"cannot read {credentials_path}: {error}") from error
+    names = {OWN_CHANNELS.get(key, key) for key in content}
+    return tuple(channel for channel in PUSH_CHANNELS if channel in names)
 
 
 @dataclass(frozen=True)
@@ -68,17 +85,24 @@ def remember_channel(
     _RECENT[(channel, address)] = (customer_id, now)
 
 
-def reach(session: Session, customer_id: int) -> Reach | None:
-    """The customer's last channel, if Rasa can push to it."""
-    latest = session.execute(
+def reachable(
+    session: Session, customer_id: int, channels: tuple[str, ...] = PUSH_CHANNELS, limit: int = 3
+) -> list[Reach]:
+    """The customer's channels Rasa can push to, most recently used first."""
+    rows = session.execute(
         select(CustomerChannelRow)
         .where(CustomerChannelRow.customer_id == customer_id)
+        .where(CustomerChannelRow.channel.in_(channels))
         .order_by(CustomerChannelRow.last_seen_at.desc(), CustomerChannelRow.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if latest is None or latest.channel not in PUSH_CHANNELS:
-        return None
+        .limit(limit)
+    ).scalars()
     # A conversation Rasa has seen answers on its latest channel; an address the
     # shop knows (never spoken to) is named by its channel.
-    output = "latest" if latest.source == "conversation" else latest.channel
-    return Reach(channel=latest.channel, address=latest.address, output_channel=output)
+    return [
+        Reach(
+            channel=row.channel,
+            address=row.address,
+            output_channel="latest" if row.source == "conversation" else row.channel,
+        )
+        for row in rows
+    ]

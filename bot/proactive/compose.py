@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from bot.changes import all_problem_changes, changes_in
 from bot.explain import Explainer
@@ -52,7 +52,10 @@ def compose_warning(
     language: str,
     today: date,
     promised: date | None = None,
+    promised_at: datetime | None = None,
 ) -> WarningMessage:
+    """`promised`: the date a promise warning is about; `promised_at`: a callback's
+    time, on the shop's clock."""
     explainer = Explainer(catalog, language, today)
     message = WarningMessage()
     for order in orders:
@@ -64,12 +67,12 @@ def compose_warning(
         else:
             # A promise at risk or broken: the reasons are whatever the order system has.
             changes = all_problem_changes(order)
-            opening = catalog.message(
-                f"warning_{kind}",
-                language,
-                order=title,
-                date=explainer.date(promised or order.original_promised_date),
+            when = (
+                explainer.moment(promised_at)
+                if promised_at
+                else explainer.date(promised or order.original_promised_date)
             )
+            opening = catalog.message(f"warning_{kind}", language, order=title, date=when)
         explanation = explainer.explain(order, changes)
         facts = explanation.facts or [catalog.message("reason_not_recorded", language)]
         message.texts.append(" ".join([opening, *facts]))

@@ -23,6 +23,7 @@ class ShownWarning:
     order_ids: list[int]
     event_ids: list[int]
     promised: date | None  # the promised date of a promise warning
+    promised_at: datetime | None = None  # a callback's promised time (naive UTC)
 
 
 def take_for_showing(
@@ -72,11 +73,15 @@ def take_for_showing(
                     )
                     .values(informed_event_id=max(events), informed_at=now)
                 )
-        promised = None
-        if row.promise_id is not None:
-            promise = session.get(PromiseRow, row.promise_id)
-            promised = promise.due_date if promise else None
-        return ShownWarning(row.id, row.kind, id_list(row.order_ids), events, promised)
+        promise = session.get(PromiseRow, row.promise_id) if row.promise_id is not None else None
+        return ShownWarning(
+            row.id,
+            row.kind,
+            id_list(row.order_ids),
+            events,
+            promised=promise.due_date if promise else None,
+            promised_at=promise.due_at if promise else None,
+        )
 
 
 def unshown_for(sessions: sessionmaker[Session], customer_id: int) -> list[int]:

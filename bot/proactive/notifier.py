@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import utcnow
 from bot.orders.sql.tables import CustomerRow
-from bot.proactive.channels import reach
+from bot.proactive.channels import PUSH_CHANNELS, Reach, reachable
 from bot.proactive.rasa_api import PushFailed, RasaApi
 from bot.proactive.tables import WarningRow, WorkerLeaseRow
 
@@ -95,9 +95,11 @@ class Notifier:
         worker_id: str | None = None,
         lease_seconds: float = 60.0,
         concurrency: int = 4,
+        channels: tuple[str, ...] = PUSH_CHANNELS,
     ) -> None:
         self.sessions = session_factory
         self.rasa = rasa
+        self.channels = channels  # the push channels Rasa is set up with
         self.quiet = quiet
         self.batch = batch
         self.max_attempts = max_attempts
@@ -182,20 +184,29 @@ class Notifier:
         with self.sessions() as session:
             customer = session.get(CustomerRow, plan.customer_id)
             opted_out = customer is not None and customer.opted_out_at is not None
-            target = None if opted_out else reach(session, plan.customer_id)
+            candidates = [] if opted_out else reachable(session, plan.customer_id, self.channels)
         if opted_out:
             self._finish(plan, "suppressed")
             return
-        if target is None:
-            # No channel to push to: shown at the customer's next visit or reply.
-            self._finish(plan, "unread")
-            return
         try:
+            target = self.first_open(candidates)
+            if target is None:
+                # Nowhere to push now: shown at the customer's next visit or reply.
+                self._finish(plan, "unread")
+                return
             self.rasa.trigger_warning(target.address, target.output_channel, plan.warning_id)
         except PushFailed as error:
             self._failed(plan, str(error), error.retryable)
             return
         self._finish(plan, "sent", channel=target.channel, address=target.address)
+
+    def first_open(self, candidates: list[Reach]) -> Reach | None:
+        """The most recent channel that reaches the customer now: a chat widget
+        only while it is open (a push to a closed one would go nowhere)."""
+        for target in candidates:
+            if target.channel != "socketio" or self.rasa.widget_connected(target.address):
+                return target
+        return None
 
     def _finish(
         self, plan: Plan, status: str, channel: str | None = None, address: str | None = None

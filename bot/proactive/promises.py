@@ -47,6 +47,33 @@ def renew_date_promise(session: Session, order: OrderRow, new: date, now: dateti
     promise_date(session, order, new, now)
 
 
+def promise_callback(
+    session: Session, customer_id: int, order_id: int | None, due_at: datetime, now: datetime
+) -> PromiseRow:
+    """'A colleague finds out and you hear from us by ...': a time the watcher holds us to."""
+    promise = PromiseRow(
+        customer_id=customer_id,
+        order_id=order_id,
+        kind="callback",
+        due_at=due_at,
+        made_by="assistant",
+        made_at=now,
+        status="open",
+    )
+    session.add(promise)
+    return promise
+
+
+def mark_kept(session_factory: sessionmaker[Session], promise_id: int, now: datetime) -> bool:
+    """Staff kept an open promise (called back, answered); False when none such is open."""
+    with session_factory() as session, session.begin():
+        promise = session.get(PromiseRow, promise_id)
+        if promise is None or promise.status != "open":
+            return False
+        promise.status, promise.resolved_at = "kept", now
+        return True
+
+
 def keep_posted(session: Session, customer_id: int, order_id: int, now: datetime) -> PromiseRow:
     """'Hou me op de hoogte': one open keep-posted promise per order."""
     existing = session.execute(

@@ -24,6 +24,19 @@ class RasaApi:
         self.timeout = timeout
         self.session = requests.Session()
 
+    def widget_connected(self, session_id: str) -> bool:
+        """Whether a chat widget is open on this socket.io conversation now."""
+        url = f"{self.base_url}/webhooks/socketio/presence/{quote(session_id, safe='')}"
+        try:
+            response = self.session.get(
+                url, headers={"Authorization": f"Bearer {self.token}"}, timeout=self.timeout
+            )
+        except requests.RequestException as error:
+            raise PushFailed(f"Rasa unreachable: {type(error).__name__}") from error
+        if not response.ok:
+            raise PushFailed(f"presence check answered {response.status_code}")
+        return bool(response.json().get("connected"))
+
     def trigger_warning(self, sender_id: str, output_channel: str, warning_id: int) -> None:
         """Have the assistant speak warning `warning_id` in conversation `sender_id`."""
         conversation = quote(sender_id, safe="")

@@ -10,6 +10,7 @@ from types import FrameType
 
 from bot.clock import shop_today, utcnow
 from bot.orders.factory import build_session_factory
+from bot.proactive.channels import configured_push_channels
 from bot.proactive.notifier import AnotherNotifierRuns, Notifier, QuietHours
 from bot.proactive.rasa_api import RasaApi
 from bot.proactive.watcher import watch_promises
@@ -28,6 +29,7 @@ def build_notifier(settings: Settings) -> Notifier:
         backoff_seconds=settings.notifier_backoff_seconds,
         lease_seconds=settings.notifier_lease_seconds,
         concurrency=settings.notifier_concurrency,
+        channels=configured_push_channels(settings.credentials_path),
     )
 
 
@@ -35,7 +37,12 @@ def run_notifier(settings: Settings, once: bool = False) -> int:
     if not settings.rasa_token:
         print("RASA_TOKEN is not set: the notifier needs Rasa's HTTP API", file=sys.stderr)
         return 2
-    notifier = build_notifier(settings)
+    try:
+        notifier = build_notifier(settings)
+    except ValueError as error:
+        print(f"notifier: {error}", file=sys.stderr)
+        return 2
+    logger.info("pushing to: %s", ", ".join(notifier.channels) or "no channel (all unread)")
     stopping = False
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:

@@ -4,6 +4,8 @@
   POST /api/v1/orders/{order_id}/events   one change of one order (the order system's webhook)
   GET  /api/v1/outbox?status=dead         warnings, and counts per status
   POST /api/v1/outbox/{warning_id}/retry  put a dead warning back in the queue
+  GET  /api/v1/promises?status=open        the promise ledger
+  POST /api/v1/promises/{promise_id}/kept  staff kept a promise (called back, answered)
   GET  /health
 
 Every /api call needs `Authorization: Bearer ORDER_API_TOKEN`.
@@ -12,7 +14,6 @@ Every /api call needs `Authorization: Bearer ORDER_API_TOKEN`.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from typing import Any
@@ -26,16 +27,12 @@ from bot.clock import utcnow
 from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.proactive.intake import IntakeError, UnknownOrder, apply_order_change, apply_supplier_delay
 from bot.proactive.outbox import counts, id_list, list_warnings, retry_warning
+from bot.proactive.promises import list_promises, mark_kept
 from bot.settings import Settings
+from bot.web.auth import bearer_matches
 from bot.web.requests import OrderEventBody, SupplierDelayBody, ValidationError, field_errors
 
 logger = logging.getLogger(__name__)
-
-
-def _authorised(request: Request, token: str) -> bool:
-    header = request.headers.get("authorization", "")
-    scheme, _, given = header.partition(" ")
-    return scheme.lower() == "bearer" and bool(token) and hmac.compare_digest(given, token)
 
 
 def _body(request: Request) -> Any:
@@ -55,7 +52,9 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
-        if request.path.startswith("/api/") and not _authorised(request, settings.order_api_token):
+        if request.path.startswith("/api/") and not bearer_matches(
+            request, settings.order_api_token
+        ):
             return json_response({"error": "unauthorized"}, status=401)
         return None
 
@@ -84,6 +83,7 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
                 "affected": len(result.order_ids),
                 "order_ids": result.order_ids,
                 "warnings_queued": len(result.warning_ids),
+                "warning_ids": result.warning_ids,
             },
             status=202,
         )
@@ -108,6 +108,7 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
                 "order_id": order_id,
                 "event_ids": result.event_ids,
                 "warnings_queued": len(result.warning_ids),
+                "warning_ids": result.warning_ids,
             },
             status=202,
         )
@@ -141,6 +142,34 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
         if retry_warning(sessions, warning_id, utcnow()):
             return json_response({"id": warning_id, "status": "queued"}, status=202)
         return json_response({"error": f"warning {warning_id} is not dead or unread"}, status=409)
+
+    @app.get("/api/v1/promises")
+    async def promises(request: Request) -> HTTPResponse:
+        rows = list_promises(sessions, status=request.args.get("status"))
+        return json_response(
+            {
+                "promises": [
+                    {
+                        "id": p.id,
+                        "customer_id": p.customer_id,
+                        "order_id": p.order_id,
+                        "kind": p.kind,
+                        "status": p.status,
+                        "due_date": p.due_date.isoformat() if p.due_date else None,
+                        "due_at": p.due_at.isoformat() if p.due_at else None,
+                        "made_by": p.made_by,
+                    }
+                    for p in rows[-500:]
+                ]
+            }
+        )
+
+    @app.post("/api/v1/promises/<promise_id:int>/kept")
+    async def kept(_request: Request, promise_id: int) -> HTTPResponse:
+        """Staff called back or answered: the watcher stops holding us to it."""
+        if mark_kept(sessions, promise_id, utcnow()):
+            return json_response({"id": promise_id, "status": "kept"})
+        return json_response({"error": f"promise {promise_id} is not open"}, status=409)
 
     return app
 

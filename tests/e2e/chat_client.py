@@ -14,10 +14,11 @@ import socketio
 class ChatClient:
     """Connects like rasa-webchat: session_request, then user_uttered with customData."""
 
-    def __init__(self, url: str, token: str | None = None) -> None:
+    def __init__(self, url: str, token: str | None = None, session_id: str | None = None) -> None:
         self.url = url
         self.token = token
-        self.session_id = uuid.uuid4().hex
+        # The widget keeps its session id across visits (local storage).
+        self.session_id = session_id or uuid.uuid4().hex
         self.received: list[dict[str, Any]] = []
         self.client = socketio.AsyncClient()
         self.client.on("bot_uttered", self._on_bot_uttered)

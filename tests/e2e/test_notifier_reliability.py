@@ -27,10 +27,16 @@ from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.tables import CustomerChannelRow, WarningRow
 from bot.processes import free_port, stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT
+from scripts.callback_sink import CallbackSink
 from tests.conftest import _seeded
 from tests.e2e.conftest import MODEL
 
 RASA_TOKEN = "reliability-rasa-token"
+
+
+def is_warning(text: str | None) -> bool:
+    """The opening of a change warning, in either language."""
+    return "zodat je het van ons hoort" in (text or "") or "so you hear it from us" in (text or "")
 
 
 @dataclass
@@ -39,6 +45,7 @@ class Stack:
     sessions: sessionmaker[Session]
     rasa_url: str
     folder: Path
+    sink: CallbackSink
 
     def notifier(self, name: str, **overrides: str) -> subprocess.Popen[bytes]:
         env = {**self.env, **overrides}
@@ -84,19 +91,23 @@ class Stack:
             and (e.get("parse_data") or {}).get("intent", {}).get("name")
             == "EXTERNAL_order_warning"
         )
-        shown = sum(
-            1
-            for e in events
-            if e.get("event") == "bot"
-            and "zodat je het van ons hoort" in (e.get("text") or "")
-            or e.get("event") == "bot"
-            and "so you hear it from us" in (e.get("text") or "")
-        )
+        shown = sum(1 for e in events if e.get("event") == "bot" and is_warning(e.get("text")))
         return pushes, shown
+
+    def seen_by_customer(self, address: str) -> int:
+        """Warnings that reached the customer's channel (the callback sink)."""
+        return sum(
+            1
+            for m in self.sink.messages()
+            if m.get("recipient_id") == address and is_warning(m.get("text"))
+        )
 
 
 def _start_stack(url: str, folder: Path, today: date) -> Iterator[Stack]:
     _seeded(url, today)
+    sink = CallbackSink().start()
+    credentials = folder / "credentials.yml"
+    credentials.write_text(sink.credentials())
     sessions = make_session_factory(create_db_engine(url))
     rasa_port, action_port = free_port(), free_port()
     env = dict(os.environ)
@@ -115,6 +126,7 @@ def _start_stack(url: str, folder: Path, today: date) -> Iterator[Stack]:
             "NOTIFIER_BACKOFF_SECONDS": "0.2",
             "NOTIFIER_BATCH": "5",
             "WATCH_INTERVAL_SECONDS": "3600",
+            "CREDENTIALS_PATH": str(credentials),
         }
     )
     log = (folder / "assistant.log").open("wb")
@@ -142,9 +154,10 @@ def _start_stack(url: str, folder: Path, today: date) -> Iterator[Stack]:
             assert wait_until_ready(ready, process, timeout=240), (
                 folder / "assistant.log"
             ).read_text()[-3000:]
-        yield Stack(env, sessions, rasa_url, folder)
+        yield Stack(env, sessions, rasa_url, folder, sink)
     finally:
         stop_all([process])
+        sink.stop()
 
 
 def queue_warnings(stack: Stack, today: date, orders: int) -> int:
@@ -164,9 +177,11 @@ def queue_warnings(stack: Stack, today: date, orders: int) -> int:
             session.add(
                 CustomerChannelRow(
                     customer_id=customer_id,
-                    channel="socketio",
+                    # An address the shop knows on Rasa's callback channel:
+                    # the warnings are posted to the test's sink.
+                    channel="callback",
                     address=f"rel-{customer_id}",
-                    source="conversation",
+                    source="shop",
                     last_seen_at=utcnow(),
                 )
             )
@@ -238,6 +253,7 @@ def test_rasa_down_ends_dead_and_a_retry_by_hand_delivers_once(sqlite_stack: Sta
     for warning in stack.warnings():
         assert warning.delivered_at is not None
         assert stack.tracker_counts(warning.delivered_to or "") == (1, 1)
+        assert stack.seen_by_customer(warning.delivered_to or "") == 1
 
 
 def test_a_second_notifier_on_sqlite_refuses_to_run(sqlite_stack: Stack) -> None:
@@ -284,6 +300,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_shows_nothing_twice(
             f"{stack.bot_texts(warning.delivered_to or '')}"
         )
         assert pushes in (1, 2)  # at most the one in flight was pushed again
+        assert stack.seen_by_customer(warning.delivered_to or "") >= 1
 
 
 @pytest.fixture(scope="module")
@@ -309,3 +326,4 @@ def test_two_workers_on_postgresql_push_each_warning_once(postgres_stack: Stack)
     assert len({w.claimed_by for w in warnings}) == 2, "both workers took a share"
     for warning in warnings:
         assert stack.tracker_counts(warning.delivered_to or "") == (1, 1)
+        assert stack.seen_by_customer(warning.delivered_to or "") == 1

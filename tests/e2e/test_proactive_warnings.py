@@ -101,6 +101,51 @@ def test_erik_hears_the_gazelle_delay_live_and_chooses(assistant: RunningAssista
     asyncio.run(scenario())
 
 
+def outbox(assistant: RunningAssistant) -> list[dict[str, object]]:
+    response = requests.get(
+        f"{assistant.web_url}/api/v1/outbox",
+        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return list(response.json()["warnings"])
+
+
+def test_a_closed_widget_gets_the_warning_at_the_next_visit(assistant: RunningAssistant) -> None:
+    """Emma chatted, closed the page; the Abus delay waits for her next visit."""
+    token = make_customer_token(1005, SHOP_SECRET)
+
+    async def scenario() -> None:
+        async with ChatClient(assistant.rasa_url, token) as first_visit:
+            await first_visit.say("hi")
+            session_id = first_visit.session_id
+        response = post_delay(
+            assistant,
+            {
+                "supplier": "Abus",
+                "delay_days": 6,
+                "reason_code": "supplier_out_of_stock",
+                "reason": "the helmets in size M sold out at the factory",
+            },
+        )
+        assert response.status_code == 202, response.text
+        warning_id = response.json()["warning_ids"][0]
+        deadline = asyncio.get_running_loop().time() + 15
+        while True:
+            status = {w["id"]: w["status"] for w in outbox(assistant)}.get(warning_id)
+            if status == "unread" or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.3)
+        assert status == "unread", "a push to a closed widget would have gone nowhere"
+        async with ChatClient(assistant.rasa_url, token, session_id) as next_visit:
+            said = "\n".join(await next_visit.say("hello again"))
+        assert "Abus" in said
+        assert "the helmets in size M sold out at the factory" in said
+        assert {w["id"]: w["status"] for w in outbox(assistant)}[warning_id] == "sent"
+
+    asyncio.run(scenario())
+
+
 def test_anouks_broken_promise_is_told_without_any_intake(assistant: RunningAssistant) -> None:
     """The watcher found the promise for D-2 broken; Anouk hears it when she comes by."""
     token = make_customer_token(1002, SHOP_SECRET)

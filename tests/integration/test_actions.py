@@ -16,8 +16,10 @@ from actions.follow_up import ActionRequestFollowUp
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services, build_services, use_services
 from actions.verification import ValidateVerificationForm
+from bot.clock import shop_local
 from bot.dates import spoken_date
 from bot.identity import issue_proof, make_customer_token, orders_from_proof
+from bot.proactive.promises import list_promises
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker
 
@@ -205,6 +207,13 @@ def test_follow_up_is_recorded_for_the_customers_own_order_only(
     events = ActionRequestFollowUp().run(dispatcher, tracker, DOMAIN)
     assert "10006" in texts(dispatcher)
     assert SlotSet("follow_up_offer", None) in events
+    # A promise with a time, told to Daan and held in the ledger.
+    [promise] = list_promises(services.sessions, status="open")[-1:]
+    assert (promise.kind, promise.customer_id, promise.order_id) == ("callback", 1006, 10006)
+    assert promise.due_at is not None
+    due = shop_local(promise.due_at, services.settings.shop_timezone)
+    said = f"uiterlijk {spoken_date(due.date(), 'nl', services.today())} om {due:%H:%M}"
+    assert said in texts(dispatcher)
 
     intruder = CollectingDispatcher()
     other = make_tracker(

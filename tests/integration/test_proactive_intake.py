@@ -19,7 +19,7 @@ from bot.proactive.intake import (
     apply_supplier_delay,
 )
 from bot.proactive.outbox import counts, id_list, retry_warning
-from bot.proactive.promises import keep_posted, list_promises
+from bot.proactive.promises import keep_posted, list_promises, mark_kept, promise_callback
 from bot.proactive.tables import PromiseRow, WarningRow
 from bot.proactive.watcher import watch_promises
 from tests.conftest import _seeded
@@ -231,3 +231,22 @@ def test_dead_warnings_can_be_retried_by_hand(shop: sessionmaker[Session]) -> No
     assert counts(shop)["dead"] == 1
     assert retry_warning(shop, warning.id, NOW) is True
     assert counts(shop)["queued"] == 1 and counts(shop)["dead"] == 0
+
+
+def test_a_callback_not_made_in_time_is_owned_up_to(shop: sessionmaker[Session]) -> None:
+    with shop() as session, session.begin():
+        late = promise_callback(session, 1006, 10006, NOW - timedelta(minutes=1), NOW)
+        kept = promise_callback(session, 1006, 10006, NOW - timedelta(minutes=1), NOW)
+        waiting = promise_callback(session, 1006, 10006, NOW + timedelta(hours=2), NOW)
+    assert mark_kept(shop, kept.id, NOW)
+    assert not mark_kept(shop, kept.id, NOW)  # kept once
+    result = watch_promises(shop, NOW.date(), NOW)
+    assert result.broken == [late.id]
+    [warning] = [w for w in warnings(shop) if w.id in result.warning_ids]
+    assert (warning.kind, warning.customer_id, warning.promise_id) == (
+        "callback_missed",
+        1006,
+        late.id,
+    )
+    statuses = {p.id: p.status for p in list_promises(shop)}
+    assert statuses[kept.id] == "kept" and statuses[waiting.id] == "open"

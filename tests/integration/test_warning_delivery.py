@@ -3,15 +3,21 @@ again only when Rasa lost the turn that showed it."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import shop_local
 from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.proactive.compose import compose_warning
 from bot.proactive.delivery import take_for_showing, unshown_for
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from bot.proactive.promises import promise_callback
 from bot.proactive.tables import WarningRow
+from bot.proactive.watcher import watch_promises
+from bot.texts import Catalog
 from tests.conftest import _seeded
 
 NOW = datetime(2026, 1, 1, 12, 0)
@@ -83,3 +89,26 @@ def test_shown_at_a_visit_needs_no_push_but_a_push_in_flight_is_left_to_its_noti
     take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW)
     row = status_of(shop, warning_id)
     assert row.status == "sent" and row.address == "erik-chat"
+
+
+def test_a_missed_callback_is_told_with_the_time_we_promised(
+    any_database_url: str, today: date, catalog: Catalog
+) -> None:
+    orders = _seeded(any_database_url, today)
+    shop = make_session_factory(create_db_engine(any_database_url))
+    due = datetime.combine(today, time(9, 30))  # naive UTC, as stored
+    with shop() as session, session.begin():
+        promise_callback(session, 1006, 10006, due, due - timedelta(hours=24))
+    watch_promises(shop, today, due + timedelta(minutes=5))
+    with shop() as session:
+        [warning_id] = session.execute(
+            select(WarningRow.id).where(WarningRow.kind == "callback_missed")
+        ).scalars()
+    shown = take_for_showing(shop, warning_id, 1006, "daan-chat", NOW)
+    assert shown is not None and shown.promised_at == due
+    daan = orders.get_order(10006)
+    assert daan is not None
+    local = shop_local(due, "Europe/Amsterdam")
+    message = compose_warning(shown.kind, [daan], [], catalog, "nl", today, promised_at=local)
+    text = "\n".join(message.texts)
+    assert "terugbellen" in text and f"om {local:%H:%M}" in text

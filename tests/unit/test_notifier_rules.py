@@ -7,10 +7,13 @@ import random
 import socket
 import subprocess
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.proactive.channels import configured_push_channels
 from bot.proactive.notifier import QuietHours, backoff, holder_is_gone
+from bot.settings import PROJECT_ROOT
 from bot.web.requests import OrderEventBody, SupplierDelayBody, ValidationError, field_errors
 
 
@@ -89,3 +92,15 @@ def test_a_crashed_notifier_on_this_machine_gives_up_its_lease() -> None:
     assert not holder_is_gone(f"{here}:{os.getpid()}")
     assert not holder_is_gone(f"elsewhere-{here}:{child.pid}")
     assert not holder_is_gone("no-pid-here")
+
+
+def test_only_channels_rasa_is_set_up_with_are_pushed_to(tmp_path: Path) -> None:
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text(
+        "rest:\nbot.channels.webchat.WebchatInput:\n  session_persistence: true\n"
+        "telegram:\n  access_token: x\n"
+    )
+    assert configured_push_channels(credentials) == ("socketio", "telegram")
+    assert configured_push_channels(PROJECT_ROOT / "credentials.yml") == ("socketio",)
+    with pytest.raises(ValueError):
+        configured_push_channels(tmp_path / "missing.yml")

@@ -1,0 +1,62 @@
+"""A local stand-in for the endpoint Rasa's callback channel posts the bot's
+messages to: it keeps what arrived, for the tests and the benchmark to count."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class CallbackSink:
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    message = json.loads(body or b"{}")
+                except ValueError:
+                    message = {}
+                with sink._lock:
+                    sink.received.append(message)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass  # one line per message would drown the output
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/bot"
+
+    def start(self) -> CallbackSink:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> CallbackSink:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def messages(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.received)
+
+    def credentials(self) -> str:
+        """A credentials.yml with REST, the chat widget and the callback channel to this sink."""
+        return (
+            "rest:\n"
+            "bot.channels.webchat.WebchatInput:\n  session_persistence: true\n"
+            f"callback:\n  url: {self.url}\n"
+        )
