@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,8 +21,18 @@ from bot.proactive.promises import promise_callback
 logger = logging.getLogger(__name__)
 
 
-def record_callback_promise(found: Services, customer_id: int, order_id: int) -> datetime:
-    """The answer is promised by a time, and the promise ledger holds us to it."""
+def ask_a_colleague(
+    found: Services,
+    customer_id: int,
+    order_id: int,
+    topic: str,
+    language: str,
+    event_id: int | None = None,
+) -> str:
+    """Staff get a follow-up request and the customer a time to hear back by,
+    which the promise ledger holds us to. Returns that time, spoken.
+    Raises OrderSystemUnavailable when the request cannot be recorded."""
+    found.orders.request_follow_up(order_id, customer_id, topic, event_id)
     now = utcnow()
     due_at = now + timedelta(hours=found.settings.follow_up_hours)
     try:
@@ -31,7 +41,8 @@ def record_callback_promise(found: Services, customer_id: int, order_id: int) ->
     except SQLAlchemyError as error:
         # Told anyway: the follow-up itself is recorded in the order system.
         logger.error("callback promise for order %s not recorded: %s", order_id, error)
-    return due_at
+    explainer = Explainer(found.catalog, language, found.today())
+    return explainer.moment(shop_local(due_at, found.settings.shop_timezone))
 
 
 def _offer(tracker: Tracker) -> tuple[int, int] | None:
@@ -67,16 +78,15 @@ class ActionRequestFollowUp(Action):
             if not allowed or order is None:
                 logger.warning("follow-up for order %s refused: not this customer's", order_id)
                 return events
-            found.orders.request_follow_up(order_id, order.customer_id, "missing_reason", event_id)
-            due_at = record_callback_promise(found, order.customer_id, order_id)
+            when = ask_a_colleague(
+                found, order.customer_id, order_id, "missing_reason", turn.language, event_id
+            )
         except OrderSystemUnavailable as error:
             logger.warning("follow-up for order %s not recorded: %s", order_id, error)
             dispatcher.utter_message(
                 text=found.catalog.message("error_order_system_unavailable", turn.language)
             )
             return events
-        explainer = Explainer(found.catalog, turn.language, found.today())
-        when = explainer.moment(shop_local(due_at, found.settings.shop_timezone))
         dispatcher.utter_message(
             text=found.catalog.message(
                 "follow_up_recorded", turn.language, order_id=order_id, when=when

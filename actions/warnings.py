@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +13,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions.follow_up import ask_a_colleague
 from actions.services import Services, services
 from actions.turn import Turn, entity_value, read_turn
 from bot.clock import shop_local, utcnow
@@ -161,12 +163,36 @@ def _customer_language(found: Services, customer_id: int) -> str:
     return customer.language if customer else found.settings.default_language
 
 
+@dataclass
+class Choice:
+    """A customer's answer to a warning, about one of their own orders."""
+
+    dispatcher: CollectingDispatcher
+    turn: Turn
+    found: Services
+    customer_id: int
+    order_id: int
+
+    def say(self, key: str, **values: Any) -> None:
+        self.dispatcher.utter_message(
+            text=self.found.catalog.message(key, self.turn.language, **values)
+        )
+
+    def title(self) -> str:
+        order = self.found.orders.get_order(self.order_id)
+        explainer = Explainer(self.found.catalog, self.turn.language, self.found.today())
+        return explainer.order_title(order) if order else str(self.order_id)
+
+
 class _OrderChoice(Action, ABC):
     """Common ground of the answers to a warning: whose order, which order.
     Abstract, so the action server does not try to register it."""
 
     @abstractmethod
     def name(self) -> str: ...
+
+    @abstractmethod
+    def act(self, choice: Choice) -> list[dict[str, Any]]: ...
 
     def order_for(self, tracker: Tracker, turn: Turn, found: Services) -> tuple[int, int] | None:
         """(customer id, order id) when this customer may act on the order."""
@@ -179,11 +205,6 @@ class _OrderChoice(Action, ABC):
             return None
         return customer_id, order_id
 
-    def title(self, found: Services, turn: Turn, order_id: int) -> str:
-        order = found.orders.get_order(order_id)
-        explainer = Explainer(found.catalog, turn.language, found.today())
-        return explainer.order_title(order) if order else str(order_id)
-
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
@@ -195,18 +216,7 @@ class _OrderChoice(Action, ABC):
             key = "which_order" if customer_of(turn, found) else "identity_needed"
             dispatcher.utter_message(text=found.catalog.message(key, turn.language))
             return events
-        return events + self.act(dispatcher, tracker, turn, found, *target)
-
-    @abstractmethod
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        turn: Turn,
-        found: Services,
-        customer_id: int,
-        order_id: int,
-    ) -> list[dict[str, Any]]: ...
+        return events + self.act(Choice(dispatcher, turn, found, *target))
 
 
 class ActionKeepOrder(_OrderChoice):
@@ -215,20 +225,12 @@ class ActionKeepOrder(_OrderChoice):
     def name(self) -> str:
         return "action_keep_order"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        turn: Turn,
-        found: Services,
-        customer_id: int,
-        order_id: int,
-    ) -> list[dict[str, Any]]:
-        choices.keep_customer_posted(found.sessions, customer_id, order_id, utcnow())
-        key = "keep_posted_ok" if turn.intent == "keep_me_posted" else "keep_order_ok"
-        dispatcher.utter_message(
-            text=found.catalog.message(key, turn.language, order=self.title(found, turn, order_id))
+    def act(self, choice: Choice) -> list[dict[str, Any]]:
+        choices.keep_customer_posted(
+            choice.found.sessions, choice.customer_id, choice.order_id, utcnow()
         )
+        key = "keep_posted_ok" if choice.turn.intent == "keep_me_posted" else "keep_order_ok"
+        choice.say(key, order=choice.title())
         return []
 
 
@@ -238,29 +240,19 @@ class ActionCancelOrder(_OrderChoice):
     def name(self) -> str:
         return "action_cancel_order"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        turn: Turn,
-        found: Services,
-        customer_id: int,
-        order_id: int,
-    ) -> list[dict[str, Any]]:
-        title = self.title(found, turn, order_id)
-        if not choices.can_cancel(found.sessions, order_id):
-            dispatcher.utter_message(
-                text=found.catalog.message("cancel_too_late", turn.language, order=title)
-            )
+    def act(self, choice: Choice) -> list[dict[str, Any]]:
+        if not choices.can_cancel(choice.found.sessions, choice.order_id):
+            choice.say("cancel_too_late", order=choice.title())
             return [SlotSet("pending_cancellation", None)]
-        dispatcher.utter_message(
-            text=found.catalog.message("cancel_confirm", turn.language, order=title),
+        catalog, language = choice.found.catalog, choice.turn.language
+        choice.dispatcher.utter_message(
+            text=catalog.message("cancel_confirm", language, order=choice.title()),
             buttons=[
-                {"title": found.catalog.message("button_yes", turn.language), "payload": "/affirm"},
-                {"title": found.catalog.message("button_no", turn.language), "payload": "/deny"},
+                {"title": catalog.message("button_yes", language), "payload": "/affirm"},
+                {"title": catalog.message("button_no", language), "payload": "/deny"},
             ],
         )
-        return [SlotSet("pending_cancellation", str(order_id))]
+        return [SlotSet("pending_cancellation", str(choice.order_id))]
 
 
 class ActionAnswerCancellation(_OrderChoice):
@@ -277,46 +269,35 @@ class ActionAnswerCancellation(_OrderChoice):
             return None
         return customer_id, order.id
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        turn: Turn,
-        found: Services,
-        customer_id: int,
-        order_id: int,
-    ) -> list[dict[str, Any]]:
-        title = self.title(found, turn, order_id)
-        if turn.intent != "affirm":
+    def act(self, choice: Choice) -> list[dict[str, Any]]:
+        if choice.turn.intent != "affirm":
             key = "cancel_kept"
-        elif choices.cancel_order(found.sessions, order_id, utcnow()):
-            logger.info("order %s cancelled by its customer", order_id)
+        elif choices.cancel_order(choice.found.sessions, choice.order_id, utcnow()):
+            logger.info("order %s cancelled by its customer", choice.order_id)
             key = "cancel_done"
         else:
             key = "cancel_too_late"
-        dispatcher.utter_message(text=found.catalog.message(key, turn.language, order=title))
+        choice.say(key, order=choice.title())
         return [SlotSet("pending_cancellation", None)]
 
 
 class ActionOfferAlternative(_OrderChoice):
+    """Staff look for an alternative in stock; the customer hears by when."""
+
     def name(self) -> str:
         return "action_offer_alternative"
 
-    def act(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        turn: Turn,
-        found: Services,
-        customer_id: int,
-        order_id: int,
-    ) -> list[dict[str, Any]]:
-        choices.ask_for_alternative(found.sessions, customer_id, order_id, utcnow())
-        dispatcher.utter_message(
-            text=found.catalog.message(
-                "alternative_ok", turn.language, order=self.title(found, turn, order_id)
+    def act(self, choice: Choice) -> list[dict[str, Any]]:
+        found, language = choice.found, choice.turn.language
+        try:
+            when = ask_a_colleague(
+                found, choice.customer_id, choice.order_id, "alternative", language
             )
-        )
+        except OrderSystemUnavailable:
+            choice.say("error_order_system_unavailable")
+            return []
+        choices.keep_customer_posted(found.sessions, choice.customer_id, choice.order_id, utcnow())
+        choice.say("alternative_ok", order=choice.title(), when=when)
         return []
 
 

@@ -47,7 +47,8 @@ def pct(values: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 3)
 
 
-def main() -> int:
+def million_orders_schema() -> str:
+    """The URL of the schema with ORDERS orders, generated on first use and kept."""
     admin = create_db_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
@@ -67,6 +68,14 @@ def main() -> int:
             )
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
+    engine.dispose()
+    return url_text
+
+
+def main() -> int:
+    url_text = million_orders_schema()
+    engine = create_db_engine(url_text)
+    factory = make_session_factory(engine)
     with factory() as session:
         orders = session.execute(select(func.count()).select_from(OrderRow)).scalar()
         events = session.execute(select(func.count()).select_from(OrderEventRow)).scalar()

@@ -8,6 +8,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# The opening of a change warning (messages.yml, warning_change), nl and en.
+WARNING_MARKERS = ("zodat je het van ons hoort", "so you hear it from us")
+
+
+def is_warning(text: str | None) -> bool:
+    return any(marker in (text or "") for marker in WARNING_MARKERS)
+
 
 class CallbackSink:
     def __init__(self) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.orders.sql.tables import CustomerRow, FollowUpRequestRow, OrderRow
+from bot.orders.sql.tables import CustomerRow, OrderRow
 from bot.proactive.intake import MOVABLE_STATUSES, OrderChange, apply_order_change
 from bot.proactive.promises import keep_posted
 
@@ -44,31 +44,6 @@ def keep_customer_posted(
     sessions: sessionmaker[Session], customer_id: int, order_id: int, now: datetime
 ) -> None:
     with sessions() as session, session.begin():
-        keep_posted(session, customer_id, order_id, now)
-
-
-def ask_for_alternative(
-    sessions: sessionmaker[Session], customer_id: int, order_id: int, now: datetime
-) -> None:
-    """Staff look for an alternative that is in stock (a follow-up request)."""
-    with sessions() as session, session.begin():
-        exists = session.execute(
-            select(FollowUpRequestRow.id).where(
-                FollowUpRequestRow.order_id == order_id,
-                FollowUpRequestRow.topic == "alternative",
-                FollowUpRequestRow.status == "open",
-            )
-        ).scalar()
-        if exists is None:
-            session.add(
-                FollowUpRequestRow(
-                    order_id=order_id,
-                    customer_id=customer_id,
-                    topic="alternative",
-                    status="open",
-                    created_at=now,
-                )
-            )
         keep_posted(session, customer_id, order_id, now)
 
 

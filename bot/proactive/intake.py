@@ -22,9 +22,11 @@ from bot.orders.sql.tables import (
     ProductRow,
     SupplierRow,
 )
-from bot.proactive.outbox import queue_warning
-from bot.proactive.promises import renew_date_promise, subscribers
+from bot.proactive.outbox import new_warning, queue_warning
+from bot.proactive.promises import renew_date_promise, renew_date_promises, subscribers
 
+# Orders locked and moved per round trip in a supplier delay.
+CHUNK = 500
 # Orders a supplier delay can still move: not shipped, not closed.
 MOVABLE_STATUSES = ("placed", "processing", "changed")
 # Single events the customer hears about without having asked to be kept posted.
@@ -92,41 +94,48 @@ def affected_orders_query(delay: SupplierDelay) -> Select:
 def apply_supplier_delay(
     session_factory: sessionmaker[Session], delay: SupplierDelay, now: datetime
 ) -> IntakeResult:
+    """Thousands of orders in one transaction, in chunks, with a query per chunk
+    rather than per order."""
     result = IntakeResult()
     by_customer: dict[int, list[OrderEventRow]] = defaultdict(list)
     with session_factory() as session, session.begin():
+        supplier = _supplier_name(session, delay.supplier)
         order_ids = list(session.execute(affected_orders_query(delay)).scalars())
-        for start in range(0, len(order_ids), 500):
-            chunk = order_ids[start : start + 500]
+        for start in range(0, len(order_ids), CHUNK):
+            chunk = order_ids[start : start + CHUNK]
             orders = session.execute(
                 select(OrderRow).where(OrderRow.id.in_(chunk)).with_for_update()
             ).scalars()
-            for order in orders:
-                event = _move_date(session, order, delay, now)
-                if event is None:
-                    continue
+            moves = [(order, new) for order in orders if (new := _new_date(order, delay))]
+            for order, new in moves:
+                event = _move_date(order, new, delay, supplier, now)
+                session.add(event)
                 by_customer[order.customer_id].append(event)
                 result.order_ids.append(order.id)
-        session.flush()
-        for customer_id, events in by_customer.items():
-            # One message per customer, however many of their orders moved.
-            warning = queue_warning(
-                session,
+            renew_date_promises(session, moves, now)
+            session.flush()
+        # One message per customer, however many of their orders moved; the
+        # events are new, so no warning for them can exist yet.
+        warnings = [
+            new_warning(
                 customer_id=customer_id,
                 kind="change",
                 order_ids=sorted({e.order_id for e in events}),
                 event_ids=[e.id for e in events],
                 now=now,
             )
-            result.warning_ids.append(warning.id)
+            for customer_id, events in by_customer.items()
+        ]
+        session.add_all(warnings)
+        session.flush()
+        result.warning_ids = [w.id for w in warnings]
         result.event_ids = [e.id for events in by_customer.values() for e in events]
     result.order_ids.sort()
     return result
 
 
-def _move_date(
-    session: Session, order: OrderRow, delay: SupplierDelay, now: datetime
-) -> OrderEventRow | None:
+def _new_date(order: OrderRow, delay: SupplierDelay) -> date | None:
+    """The order's new promised date, or None when the delay does not move it later."""
     old = order.promised_date
     if delay.new_date is not None:
         new = delay.new_date
@@ -136,9 +145,16 @@ def _move_date(
         return None
     if old is not None and new <= old:
         return None  # not later than already promised: nothing to warn about
+    return new
+
+
+def _move_date(
+    order: OrderRow, new: date, delay: SupplierDelay, supplier: str, now: datetime
+) -> OrderEventRow:
+    old = order.promised_date
     order.promised_date = new
     order.status = "changed"
-    event = OrderEventRow(
+    return OrderEventRow(
         order_id=order.id,
         field="promised_date",
         old_value=old.isoformat() if old else None,
@@ -146,12 +162,9 @@ def _move_date(
         reason_code=delay.reason_code,
         reason_text=delay.reason,
         party_type="supplier",
-        party_name=_supplier_name(session, delay.supplier),
+        party_name=supplier,
         occurred_at=now,
     )
-    session.add(event)
-    renew_date_promise(session, order, new, now)
-    return event
 
 
 def _supplier_name(session: Session, name: str) -> str:

@@ -36,8 +36,32 @@ def queue_warning(
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    warning = WarningRow(
-        idempotency_key=key,
+    warning = new_warning(
+        customer_id=customer_id,
+        kind=kind,
+        order_ids=order_ids,
+        event_ids=event_ids,
+        now=now,
+        promise_id=promise_id,
+    )
+    session.add(warning)
+    session.flush()
+    return warning
+
+
+def new_warning(
+    *,
+    customer_id: int,
+    kind: str,
+    order_ids: list[int],
+    event_ids: list[int],
+    now: datetime,
+    promise_id: int | None = None,
+) -> WarningRow:
+    """A queued warning row, not yet added. For events written in this very
+    transaction no warning can exist yet: bulk intake adds these without a lookup."""
+    return WarningRow(
+        idempotency_key=warning_key(kind, customer_id, event_ids, promise_id),
         customer_id=customer_id,
         kind=kind,
         order_ids=",".join(str(order_id) for order_id in order_ids),
@@ -48,9 +72,6 @@ def queue_warning(
         next_attempt_at=now,
         created_at=now,
     )
-    session.add(warning)
-    session.flush()
-    return warning
 
 
 def id_list(text: str | None) -> list[int]:

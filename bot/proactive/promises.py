@@ -35,16 +35,28 @@ def promise_date(
 
 def renew_date_promise(session: Session, order: OrderRow, new: date, now: datetime) -> None:
     """The shop moved the date: the old promise is renewed (honestly), a new one opens."""
-    for promise in session.execute(
-        select(PromiseRow).where(
-            PromiseRow.order_id == order.id,
-            PromiseRow.kind.in_(DATE_KINDS),
-            PromiseRow.status == "open",
-        )
-    ).scalars():
-        promise.status = "renewed"
-        promise.resolved_at = now
-    promise_date(session, order, new, now)
+    renew_date_promises(session, [(order, new)], now)
+
+
+def renew_date_promises(
+    session: Session, moves: list[tuple[OrderRow, date]], now: datetime
+) -> None:
+    """renew_date_promise for many orders at once: one query, not one per order."""
+    if not moves:
+        return
+    order_ids = [order.id for order, _ in moves]
+    with session.no_autoflush:
+        for promise in session.execute(
+            select(PromiseRow).where(
+                PromiseRow.order_id.in_(order_ids),
+                PromiseRow.kind.in_(DATE_KINDS),
+                PromiseRow.status == "open",
+            )
+        ).scalars():
+            promise.status = "renewed"
+            promise.resolved_at = now
+    for order, new in moves:
+        promise_date(session, order, new, now)
 
 
 def promise_callback(

@@ -96,10 +96,10 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
         " button_yes button_no"
     ),
     **_keys(
-        "keep_order_ok keep_posted_ok cancel_confirm cancel_done cancel_too_late cancel_kept"
-        " alternative_ok",
+        "keep_order_ok keep_posted_ok cancel_confirm cancel_done cancel_too_late cancel_kept",
         "order",
     ),
+    **_keys("alternative_ok", "order", "when"),
 }
 
 

@@ -27,16 +27,11 @@ from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.tables import CustomerChannelRow, WarningRow
 from bot.processes import free_port, stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT
-from scripts.callback_sink import CallbackSink
+from scripts.callback_sink import CallbackSink, is_warning
 from tests.conftest import _seeded
 from tests.e2e.conftest import MODEL
 
 RASA_TOKEN = "reliability-rasa-token"
-
-
-def is_warning(text: str | None) -> bool:
-    """The opening of a change warning, in either language."""
-    return "zodat je het van ons hoort" in (text or "") or "so you hear it from us" in (text or "")
 
 
 @dataclass

@@ -10,15 +10,18 @@ from typing import Any
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions.conversation import ActionGreet, ActionHandleFallback
 from actions.follow_up import ActionRequestFollowUp
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services, build_services, use_services
 from actions.verification import ValidateVerificationForm
+from actions.warnings import ActionOfferAlternative
 from bot.clock import shop_local
 from bot.dates import spoken_date
 from bot.identity import issue_proof, make_customer_token, orders_from_proof
+from bot.orders.sql.tables import FollowUpRequestRow
 from bot.proactive.promises import list_promises
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker
@@ -236,3 +239,21 @@ def test_a_very_long_message_is_answered_plainly(
     tracker = make_tracker("x" * 10_000, "nlu_fallback")
     ActionHandleFallback().run(dispatcher, tracker, DOMAIN)
     assert str(services.settings.max_message_chars) in texts(dispatcher)
+
+
+def test_an_alternative_is_asked_of_a_colleague_with_a_time_to_hear_back(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    anouk = {"customer_token": make_customer_token(1002, SHOP_SECRET)}
+    tracker = make_tracker(
+        "alternatief", "choose_alternative", slots={"warned_order": "10002"}, metadata=anouk
+    )
+    ActionOfferAlternative().run(dispatcher, tracker, DOMAIN)
+    with services.sessions() as session:
+        [topic] = session.execute(
+            select(FollowUpRequestRow.topic).where(FollowUpRequestRow.order_id == 10002)
+        ).scalars()
+    assert topic == "alternative"
+    kinds = {p.kind for p in list_promises(services.sessions, status="open") if p.order_id == 10002}
+    assert {"callback", "keep_posted"} <= kinds
+    assert "alternatief" in texts(dispatcher) and "uiterlijk" in texts(dispatcher)

@@ -20,7 +20,13 @@ def create_db_engine(database_url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    options: dict[str, object] = {}
+    if url.get_driver_name() == "psycopg2":
+        # UPDATEs of many rows (a supplier delay) as a few batches, not one per row.
+        options["executemany_mode"] = "values_plus_batch"
+    return create_engine(
+        url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10, **options
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
