@@ -11,7 +11,6 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
 
 from actions.follow_up import ask_a_colleague
 from actions.services import Services, services
@@ -21,9 +20,9 @@ from bot.explain import Explainer
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
 from bot.proactive import choices
+from bot.proactive.channels import customer_at
 from bot.proactive.compose import compose_warning
 from bot.proactive.delivery import take_for_showing, unshown_for
-from bot.proactive.tables import CustomerChannelRow
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +85,10 @@ def show_warning(
             else None
         ),
     )
-    for text in message.texts[:-1]:
-        dispatcher.utter_message(text=text)
     if message.texts:
+        # One message per change: on a phone, one notification rather than three.
         dispatcher.utter_message(
-            text=message.texts[-1],
+            text="\n\n".join(message.texts),
             buttons=[{"title": b.title, "payload": b.payload} for b in message.buttons],
         )
     logger.info("warning %s shown to customer %s", warning_id, customer_id)
@@ -133,16 +131,12 @@ class ActionDeliverWarning(Action):
     ) -> list[dict[str, Any]]:
         found = services()
         warning_id = _int(entity_value(tracker, "warning_id"))
-        with found.sessions() as session:
-            customer_id = session.execute(
-                select(CustomerChannelRow.customer_id).where(
-                    CustomerChannelRow.address == tracker.sender_id
-                )
-            ).scalar()
-        if warning_id is None or customer_id is None:
+        customer = customer_at(found.sessions, tracker.sender_id)
+        if warning_id is None or customer is None:
             logger.warning("warning push to a conversation of no known customer ignored")
             return []
-        language = tracker.get_slot("language") or _customer_language(found, customer_id)
+        customer_id, customer_language = customer
+        language = tracker.get_slot("language") or customer_language
         return show_warning(
             dispatcher, found, tracker, warning_id, customer_id, language, shown_here(tracker)
         )
@@ -153,14 +147,6 @@ def _int(value: Any) -> int | None:
         return int(str(value))
     except ValueError:
         return None
-
-
-def _customer_language(found: Services, customer_id: int) -> str:
-    try:
-        customer = found.orders.get_customer(customer_id)
-    except OrderSystemUnavailable:
-        customer = None
-    return customer.language if customer else found.settings.default_language
 
 
 @dataclass

@@ -164,6 +164,30 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_channel(args: argparse.Namespace) -> int:
+    """As PUT /api/v1/customers/{id}/channels."""
+    from pydantic import ValidationError
+
+    from bot.clock import utcnow
+    from bot.proactive.channels import remember_shop_address
+    from bot.web.requests import ChannelAddressBody, field_errors
+
+    try:
+        body = ChannelAddressBody(channel=args.channel, address=args.address)
+    except ValidationError as error:
+        for item in field_errors(error):
+            print(f"{item['field']}: {item['error']}", file=sys.stderr)
+        return 2
+    sessions = _session_factory(load_settings().database_url)
+    try:
+        remember_shop_address(sessions, args.customer, body.channel, body.address, utcnow())
+    except LookupError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"customer {args.customer}: reachable on {body.channel}")
+    return 0
+
+
 def cmd_promises(args: argparse.Namespace) -> int:
     from bot.clock import utcnow
     from bot.proactive.promises import list_promises, mark_kept
@@ -240,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--limit", type=int, default=50)
     outbox.add_argument("--retry", type=int, metavar="WARNING_ID")
     outbox.set_defaults(handler=cmd_outbox)
+    channel = commands.add_parser("channel", help="an address the shop knows for a customer")
+    channel.add_argument("--customer", type=int, required=True)
+    channel.add_argument("--channel", required=True, help="telegram, slack, twilio or callback")
+    channel.add_argument("--address", required=True, help="chat id, phone number, ...")
+    channel.set_defaults(handler=cmd_channel)
     promises = commands.add_parser("promises", help="open, kept and broken promises")
     promises.add_argument("--status")
     promises.add_argument("--kept", type=int, metavar="ID", help="staff kept this promise")

@@ -11,11 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.orders.sql.tables import CustomerRow
 from bot.proactive.tables import CustomerChannelRow
 
 # Channels Rasa can push to. REST is request-response: its customers get
 # warnings with their next reply instead.
 PUSH_CHANNELS = ("socketio", "telegram", "slack", "twilio", "callback")
+
+# Channels on which the shop itself may know a customer's address; a chat
+# widget's session id only ever comes from a conversation.
+SHOP_KNOWN_CHANNELS = ("telegram", "slack", "twilio", "callback")
 
 # Our own channel classes in credentials.yml, by the name Rasa knows them by.
 OWN_CHANNELS = {"bot.channels.webchat.WebchatInput": "socketio"}
@@ -83,6 +88,42 @@ def remember_channel(
     if len(_RECENT) > 100_000:
         _RECENT.clear()
     _RECENT[(channel, address)] = (customer_id, now)
+
+
+def remember_shop_address(
+    session_factory: sessionmaker[Session],
+    customer_id: int,
+    channel: str,
+    address: str,
+    now: datetime,
+) -> None:
+    """The shop knows where to reach this customer, before any conversation.
+    Raises LookupError for an unknown customer."""
+    with session_factory() as session, session.begin():
+        if session.get(CustomerRow, customer_id) is None:
+            raise LookupError(f"customer {customer_id} not found")
+        row = session.execute(
+            select(CustomerChannelRow).where(
+                CustomerChannelRow.channel == channel, CustomerChannelRow.address == address
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = CustomerChannelRow(channel=channel, address=address)
+            session.add(row)
+        row.customer_id, row.source, row.last_seen_at = customer_id, "shop", now
+
+
+def customer_at(session_factory: sessionmaker[Session], address: str) -> tuple[int, str] | None:
+    """(customer id, language) of the customer behind a conversation's sender id."""
+    with session_factory() as session:
+        row = session.execute(
+            select(CustomerChannelRow.customer_id, CustomerRow.language)
+            .join(CustomerRow, CustomerRow.id == CustomerChannelRow.customer_id)
+            .where(CustomerChannelRow.address == address)
+            .order_by(CustomerChannelRow.last_seen_at.desc())
+            .limit(1)
+        ).first()
+    return (int(row[0]), str(row[1])) if row else None
 
 
 def reachable(

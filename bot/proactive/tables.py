@@ -21,7 +21,10 @@ class CustomerChannelRow(Base):
     """Where a customer can be reached: a conversation seen, or an address the shop knows."""
 
     __tablename__ = "customer_channels"
-    __table_args__ = (UniqueConstraint("channel", "address", name="uq_customer_channel"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "address", name="uq_customer_channel"),
+        Index("ix_customer_channels_address", "address"),
+    )
 
     id = Column(Integer, primary_key=True)
     customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)

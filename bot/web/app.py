@@ -4,6 +4,7 @@
   POST /api/v1/orders/{order_id}/events   one change of one order (the order system's webhook)
   GET  /api/v1/outbox?status=dead         warnings, and counts per status
   POST /api/v1/outbox/{warning_id}/retry  put a dead warning back in the queue
+  PUT  /api/v1/customers/{id}/channels     an address the shop knows (Telegram chat id, ...)
   GET  /api/v1/promises?status=open        the promise ledger
   POST /api/v1/promises/{promise_id}/kept  staff kept a promise (called back, answered)
   GET  /health
@@ -25,12 +26,19 @@ from sanic.response import json as json_response
 
 from bot.clock import utcnow
 from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.proactive.channels import remember_shop_address
 from bot.proactive.intake import IntakeError, UnknownOrder, apply_order_change, apply_supplier_delay
 from bot.proactive.outbox import counts, id_list, list_warnings, retry_warning
 from bot.proactive.promises import list_promises, mark_kept
 from bot.settings import Settings
 from bot.web.auth import bearer_matches
-from bot.web.requests import OrderEventBody, SupplierDelayBody, ValidationError, field_errors
+from bot.web.requests import (
+    ChannelAddressBody,
+    OrderEventBody,
+    SupplierDelayBody,
+    ValidationError,
+    field_errors,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +150,24 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
         if retry_warning(sessions, warning_id, utcnow()):
             return json_response({"id": warning_id, "status": "queued"}, status=202)
         return json_response({"error": f"warning {warning_id} is not dead or unread"}, status=409)
+
+    @app.put("/api/v1/customers/<customer_id:int>/channels")
+    async def channel_address(request: Request, customer_id: int) -> HTTPResponse:
+        """Where the shop can reach a customer the assistant never spoke to."""
+        data = _body(request)
+        if not isinstance(data, dict):
+            return _invalid([{"field": "body", "error": "expected a JSON object"}])
+        try:
+            body = ChannelAddressBody(**data)
+        except ValidationError as error:
+            return _invalid(field_errors(error))
+        try:
+            await asyncio.to_thread(
+                remember_shop_address, sessions, customer_id, body.channel, body.address, utcnow()
+            )
+        except LookupError:
+            return json_response({"error": f"customer {customer_id} not found"}, status=404)
+        return json_response({"customer_id": customer_id, "channel": body.channel})
 
     @app.get("/api/v1/promises")
     async def promises(request: Request) -> HTTPResponse:

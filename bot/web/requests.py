@@ -8,9 +8,16 @@ from typing import Any
 from pydantic import BaseModel, Extra, ValidationError, root_validator, validator
 
 from bot.orders.model import EVENT_FIELDS, PARTY_TYPES
+from bot.proactive.channels import SHOP_KNOWN_CHANNELS
 from bot.proactive.intake import OrderChange, SupplierDelay
 
-__all__ = ["SupplierDelayBody", "OrderEventBody", "ValidationError", "field_errors"]
+__all__ = [
+    "SupplierDelayBody",
+    "OrderEventBody",
+    "ChannelAddressBody",
+    "ValidationError",
+    "field_errors",
+]
 
 
 class _Body(BaseModel):
@@ -92,6 +99,25 @@ class OrderEventBody(_Body):
 
     def to_change(self, order_id: int) -> OrderChange:
         return OrderChange(order_id=order_id, **self.dict())
+
+
+class ChannelAddressBody(_Body):
+    """An address the shop knows for a customer (a Telegram chat id, a phone number)."""
+
+    channel: str
+    address: str
+
+    @validator("channel")
+    def pushable(cls, value: str) -> str:  # noqa: N805
+        if value not in SHOP_KNOWN_CHANNELS:
+            raise ValueError(f"must be one of {', '.join(SHOP_KNOWN_CHANNELS)}")
+        return value
+
+    @validator("address")
+    def plausible(cls, value: str) -> str:  # noqa: N805
+        if not 1 <= len(value) <= 200:
+            raise ValueError("must be 1 to 200 characters")
+        return value
 
 
 def field_errors(error: ValidationError) -> list[dict[str, str]]:

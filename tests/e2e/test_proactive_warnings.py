@@ -178,3 +178,16 @@ def test_the_intake_api_needs_its_token_and_a_valid_body(assistant: RunningAssis
         timeout=10,
     )
     assert missing.status_code == 404
+
+
+def test_the_shop_registers_an_address_for_a_customer(assistant: RunningAssistant) -> None:
+    url = f"{assistant.web_url}/api/v1/customers/1004/channels"
+    auth = {"Authorization": f"Bearer {ORDER_API_TOKEN}"}
+    body = {"channel": "telegram", "address": "987654321"}
+    assert requests.put(url, json=body, timeout=10).status_code == 401
+    wrong = requests.put(url, json={"channel": "fax", "address": "1"}, headers=auth, timeout=10)
+    assert wrong.status_code == 422 and wrong.json()["fields"][0]["field"] == "channel"
+    unknown = f"{assistant.web_url}/api/v1/customers/99999/channels"
+    assert requests.put(unknown, json=body, headers=auth, timeout=10).status_code == 404
+    done = requests.put(url, json=body, headers=auth, timeout=10)
+    assert done.status_code == 200 and done.json()["channel"] == "telegram"

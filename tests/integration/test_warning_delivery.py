@@ -11,10 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import shop_local
 from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.proactive.channels import Reach, reachable, remember_shop_address
 from bot.proactive.compose import compose_warning
 from bot.proactive.delivery import take_for_showing, unshown_for
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from bot.proactive.notifier import Notifier, QuietHours
 from bot.proactive.promises import promise_callback
+from bot.proactive.rasa_api import RasaApi
 from bot.proactive.tables import WarningRow
 from bot.proactive.watcher import watch_promises
 from bot.texts import Catalog
@@ -112,3 +115,35 @@ def test_a_missed_callback_is_told_with_the_time_we_promised(
     message = compose_warning(shown.kind, [daan], [], catalog, "nl", today, promised_at=local)
     text = "\n".join(message.texts)
     assert "terugbellen" in text and f"om {local:%H:%M}" in text
+
+
+def test_a_customer_never_spoken_to_is_reached_at_an_address_the_shop_knows(
+    warned: tuple[sessionmaker[Session], int],
+) -> None:
+    shop, _ = warned
+    with pytest.raises(LookupError):
+        remember_shop_address(shop, 99_999, "telegram", "555", NOW)
+    remember_shop_address(shop, 1004, "telegram", "4242", NOW)
+    with shop() as session:
+        assert reachable(session, 1004) == [Reach("telegram", "4242", "telegram")]
+        assert reachable(session, 1004, channels=("socketio",)) == []
+
+
+def test_without_a_channel_rasa_is_set_up_with_the_warning_waits_unread(
+    warned: tuple[sessionmaker[Session], int],
+) -> None:
+    shop, warning_id = warned
+    remember_shop_address(shop, ERIK, "telegram", "1001-chat", NOW)
+    # Nothing listens on port 9: a push attempt would fail, not pass silently.
+    notifier = Notifier(
+        shop,
+        RasaApi("http://127.0.0.1:9", "token"),
+        QuietHours(0, 0, "Europe/Amsterdam"),
+        channels=("socketio",),
+    )
+    try:
+        assert notifier.run_once(NOW) >= 1
+    finally:
+        notifier.release_lease()
+    row = status_of(shop, warning_id)
+    assert (row.status, row.attempts, row.last_error) == ("unread", 0, None)

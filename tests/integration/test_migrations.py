@@ -1,0 +1,22 @@
+"""The Alembic migrations build exactly the tables the code declares."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import bot.proactive.tables  # noqa: F401 - registers the proactive tables
+from bot.orders.sql.database import create_db_engine
+from bot.orders.sql.migrate import upgrade_database
+from bot.orders.sql.tables import Base
+
+
+def test_migrations_match_the_declared_tables(any_database_url: str) -> None:
+    upgrade_database(any_database_url)
+    engine = create_db_engine(any_database_url)
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
