@@ -32,8 +32,9 @@ from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, SupplierRow
 from bot.proactive.intake import SupplierDelay, affected_orders_query, apply_supplier_delay
 from bot.proactive.tables import CustomerChannelRow, WarningRow
-from bot.processes import free_port, stop_all, wait_until_ready
+from bot.processes import stop_all
 from bot.settings import PROJECT_ROOT
+from scripts.assistant_stack import start_assistant_stack
 from scripts.bench_lookup import million_orders_schema
 from scripts.callback_sink import CallbackSink, is_warning
 from scripts.proc_cpu import cpu_by_group
@@ -101,53 +102,6 @@ def prepare(url: str) -> None:
                 for (cid,) in customers
             ],
         )
-
-
-def start_assistant(url: str, sink: CallbackSink) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
-    rasa_port, action_port = free_port(), free_port()
-    WORK.mkdir(parents=True, exist_ok=True)
-    credentials = WORK / "credentials.yml"
-    credentials.write_text(sink.credentials())
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "RASA_TOKEN": TOKEN,
-            "RASA_PORT": str(rasa_port),
-            "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-            "ACTION_PORT": str(action_port),
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "QUIET_HOURS_START": "0",
-            "QUIET_HOURS_END": "0",
-            "NOTIFIER_POLL_SECONDS": "0.2",
-            "NOTIFIER_CONCURRENCY": str(CONCURRENCY // WORKERS),
-            "NOTIFIER_BATCH": "100",
-            "WATCH_INTERVAL_SECONDS": "3600",
-            "CREDENTIALS_PATH": str(credentials),
-        }
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--model",
-            "models/order-assistant.tar.gz",
-            "--without",
-            "notifier",
-            "--without",
-            "web",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=(WORK / "assistant.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    for ready in (f"http://127.0.0.1:{rasa_port}/", f"http://127.0.0.1:{action_port}/health"):
-        if not wait_until_ready(ready, process, timeout=300):
-            raise SystemExit(f"assistant did not start; see {WORK / 'assistant.log'}")
-    return process, env
 
 
 def limit_run(rasa_url: str) -> float:
@@ -283,7 +237,16 @@ def main() -> int:
     url = fresh_schema("bench_proactive")
     prepare(url)
     with CallbackSink() as sink:
-        process, env = start_assistant(url, sink)
+        assistant = start_assistant_stack(
+            url,
+            TOKEN,
+            WORK,
+            sink,
+            NOTIFIER_POLL_SECONDS="0.2",
+            NOTIFIER_CONCURRENCY=str(CONCURRENCY // WORKERS),
+            NOTIFIER_BATCH="100",
+        )
+        env = assistant.env
         try:
             log(f"limit: {CUSTOMERS} no-op trigger_intent calls at concurrency {CONCURRENCY}")
             cpu_before, bench_before = cpu_by_group(CPU_GROUPS), time.process_time()
@@ -293,7 +256,7 @@ def main() -> int:
             product = product_run(url, env)
             never_seen, seen_twice = seen_by_customers(sink)
         finally:
-            stop_all([process])
+            assistant.stop()
     selection = selection_among_a_million()
     report = {
         "customers": CUSTOMERS,

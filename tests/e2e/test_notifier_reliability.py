@@ -3,7 +3,6 @@ several workers on PostgreSQL, one worker on SQLite."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -25,11 +24,11 @@ from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.orders.sql.tables import OrderRow
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.tables import CustomerChannelRow, WarningRow
-from bot.processes import free_port, stop_all, wait_until_ready
+from bot.processes import free_port, stop_all
 from bot.settings import PROJECT_ROOT
+from scripts.assistant_stack import start_assistant_stack
 from scripts.callback_sink import CallbackSink, is_warning
 from tests.conftest import _seeded
-from tests.e2e.conftest import MODEL
 
 RASA_TOKEN = "reliability-rasa-token"
 
@@ -100,59 +99,22 @@ class Stack:
 
 def _start_stack(url: str, folder: Path, today: date) -> Iterator[Stack]:
     _seeded(url, today)
-    sink = CallbackSink().start()
-    credentials = folder / "credentials.yml"
-    credentials.write_text(sink.credentials())
-    sessions = make_session_factory(create_db_engine(url))
-    rasa_port, action_port = free_port(), free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "RASA_TOKEN": RASA_TOKEN,
-            "RASA_PORT": str(rasa_port),
-            "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-            "ACTION_PORT": str(action_port),
-            "PYTHONPATH": str(PROJECT_ROOT),
-            "QUIET_HOURS_START": "0",
-            "QUIET_HOURS_END": "0",
-            "NOTIFIER_POLL_SECONDS": "0.2",
-            "NOTIFIER_LEASE_SECONDS": "3",
-            "NOTIFIER_BACKOFF_SECONDS": "0.2",
-            "NOTIFIER_BATCH": "5",
-            "WATCH_INTERVAL_SECONDS": "3600",
-            "CREDENTIALS_PATH": str(credentials),
-        }
-    )
-    log = (folder / "assistant.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--model",
-            str(MODEL),
-            "--without",
-            "notifier",
-            "--without",
-            "web",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        rasa_url = f"http://127.0.0.1:{rasa_port}"
-        for ready in (f"{rasa_url}/", f"http://127.0.0.1:{action_port}/health"):
-            assert wait_until_ready(ready, process, timeout=240), (
-                folder / "assistant.log"
-            ).read_text()[-3000:]
-        yield Stack(env, sessions, rasa_url, folder, sink)
-    finally:
-        stop_all([process])
-        sink.stop()
+    with CallbackSink() as sink:
+        assistant = start_assistant_stack(
+            url,
+            RASA_TOKEN,
+            folder,
+            sink,
+            NOTIFIER_POLL_SECONDS="0.2",
+            NOTIFIER_LEASE_SECONDS="3",
+            NOTIFIER_BACKOFF_SECONDS="0.2",
+            NOTIFIER_BATCH="5",
+        )
+        sessions = make_session_factory(create_db_engine(url))
+        try:
+            yield Stack(assistant.env, sessions, assistant.rasa_url, folder, sink)
+        finally:
+            assistant.stop()
 
 
 def queue_warnings(stack: Stack, today: date, orders: int) -> int:
