@@ -230,13 +230,10 @@ class ActionCancelOrder(_OrderChoice):
         if not choices.can_cancel(choice.found.sessions, choice.order_id):
             choice.say("cancel_too_late", order=choice.title())
             return [SlotSet("pending_cancellation", None)]
-        catalog, language = choice.found.catalog, choice.turn.language
+        found, language = choice.found, choice.turn.language
         choice.dispatcher.utter_message(
-            text=catalog.message("cancel_confirm", language, order=choice.title()),
-            buttons=[
-                {"title": catalog.message("button_yes", language), "payload": "/affirm"},
-                {"title": catalog.message("button_no", language), "payload": "/deny"},
-            ],
+            text=found.catalog.message("cancel_confirm", language, order=choice.title()),
+            buttons=yes_no_buttons(found, language),
         )
         return [SlotSet("pending_cancellation", str(choice.order_id))]
 
@@ -288,7 +285,8 @@ class ActionOfferAlternative(_OrderChoice):
 
 
 class ActionSetNotifications(Action):
-    """'Stop' / 'afmelden' at once; 'aanmelden' to hear from us again."""
+    """'Stop' / 'afmelden' at once. 'Aanmelden' only after a yes: an opt-out
+    the NLU mistook for an opt-in then costs a question, never a message."""
 
     def name(self) -> str:
         return "action_set_notifications"
@@ -298,13 +296,58 @@ class ActionSetNotifications(Action):
     ) -> list[dict[str, Any]]:
         found = services()
         turn = read_turn(tracker, found)
+        events = turn.language_events(tracker)
         customer_id = customer_of(turn, found)
         if customer_id is None:
             dispatcher.utter_message(text=found.catalog.message("identity_needed", turn.language))
-            return turn.language_events(tracker)
-        opting_out = turn.intent == "opt_out"
-        choices.set_opt_out(found.sessions, customer_id, utcnow() if opting_out else None)
-        logger.info("customer %s opted %s", customer_id, "out" if opting_out else "in")
-        key = "opt_out_ok" if opting_out else "opt_in_ok"
+            return events
+        if turn.intent == "opt_out":
+            choices.set_opt_out(found.sessions, customer_id, utcnow())
+            logger.info("customer %s opted out", customer_id)
+            dispatcher.utter_message(text=found.catalog.message("opt_out_ok", turn.language))
+            return [*events, SlotSet("pending_opt_in", None)]
+        if not choices.is_opted_out(found.sessions, customer_id):
+            dispatcher.utter_message(text=found.catalog.message("opt_in_already", turn.language))
+            return events
+        dispatcher.utter_message(
+            text=found.catalog.message("opt_in_confirm", turn.language),
+            buttons=yes_no_buttons(found, turn.language),
+        )
+        return [*events, SlotSet("pending_opt_in", True)]
+
+
+class ActionAnswerOptIn(Action):
+    """Yes: messages back on. No: they stay off."""
+
+    def name(self) -> str:
+        return "action_answer_opt_in"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        turn = read_turn(tracker, found)
+        events = [*turn.language_events(tracker), SlotSet("pending_opt_in", None)]
+        customer_id = customer_of(turn, found)
+        if customer_id is None:
+            dispatcher.utter_message(text=found.catalog.message("identity_needed", turn.language))
+            return events
+        if not tracker.get_slot("pending_opt_in"):
+            # Nothing was asked: a stray yes switches nothing on.
+            dispatcher.utter_message(text=found.catalog.message("fallback", turn.language))
+            return events
+        if turn.intent == "affirm":
+            choices.set_opt_out(found.sessions, customer_id, None)
+            logger.info("customer %s opted in", customer_id)
+            key = "opt_in_ok"
+        else:
+            key = "opt_in_declined"
         dispatcher.utter_message(text=found.catalog.message(key, turn.language))
-        return turn.language_events(tracker)
+        return events
+
+
+def yes_no_buttons(found: Services, language: str) -> list[dict[str, str]]:
+    return [
+        {"title": found.catalog.message("button_yes", language), "payload": "/affirm"},
+        {"title": found.catalog.message("button_no", language), "payload": "/deny"},
+    ]

@@ -47,6 +47,12 @@ def keep_customer_posted(
         keep_posted(session, customer_id, order_id, now)
 
 
+def is_opted_out(sessions: sessionmaker[Session], customer_id: int) -> bool:
+    with sessions() as session:
+        customer = session.get(CustomerRow, customer_id)
+        return customer is not None and customer.opted_out_at is not None
+
+
 def set_opt_out(sessions: sessionmaker[Session], customer_id: int, now: datetime | None) -> None:
     """now: opted out from now on; None: opted in again."""
     with sessions() as session, session.begin():

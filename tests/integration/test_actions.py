@@ -17,11 +17,12 @@ from actions.follow_up import ActionRequestFollowUp
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services, build_services, use_services
 from actions.verification import ValidateVerificationForm
-from actions.warnings import ActionOfferAlternative
+from actions.warnings import ActionAnswerOptIn, ActionOfferAlternative, ActionSetNotifications
 from bot.clock import shop_local
 from bot.dates import spoken_date
 from bot.identity import issue_proof, make_customer_token, orders_from_proof
 from bot.orders.sql.tables import FollowUpRequestRow
+from bot.proactive.choices import is_opted_out
 from bot.proactive.promises import list_promises
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker
@@ -257,3 +258,28 @@ def test_an_alternative_is_asked_of_a_colleague_with_a_time_to_hear_back(
     kinds = {p.kind for p in list_promises(services.sessions, status="open") if p.order_id == 10002}
     assert {"callback", "keep_posted"} <= kinds
     assert "alternatief" in texts(dispatcher) and "uiterlijk" in texts(dispatcher)
+
+
+def test_stop_is_at_once_but_messages_come_back_only_after_a_yes(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    def opted_out() -> bool:
+        return is_opted_out(services.sessions, 1001)
+
+    def run(action: Any, text: str, intent: str, **slots: Any) -> list[dict[str, Any]]:
+        tracker = make_tracker(text, intent, slots=slots, metadata=erik_token())
+        return list(action.run(dispatcher, tracker, DOMAIN))
+
+    run(ActionSetNotifications(), "stop", "opt_out")
+    assert opted_out()
+    # "opt out" mistaken for an opt-in: a question, and no still means off.
+    asked = run(ActionSetNotifications(), "opt out", "opt_in")
+    assert SlotSet("pending_opt_in", True) in asked and opted_out()
+    run(ActionAnswerOptIn(), "nee", "deny", pending_opt_in=True)
+    assert opted_out()
+    run(ActionAnswerOptIn(), "ja", "affirm")  # nothing was asked
+    assert opted_out()
+    run(ActionAnswerOptIn(), "ja", "affirm", pending_opt_in=True)
+    assert not opted_out()
+    run(ActionSetNotifications(), "aanmelden", "opt_in")
+    assert "al bericht" in texts(dispatcher)
