@@ -7,6 +7,7 @@
   PUT  /api/v1/customers/{id}/channels     an address the shop knows (Telegram chat id, ...)
   GET  /api/v1/promises?status=open        the promise ledger
   POST /api/v1/promises/{promise_id}/kept  staff kept a promise (called back, answered)
+  GET  /shop, /shop/orders, /shop/orders/{id}   the demo shop site (bot/web/site.py)
   GET  /health
 
 Every /api call needs `Authorization: Bearer ORDER_API_TOKEN`.
@@ -25,12 +26,14 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from bot.clock import utcnow
+from bot.orders.factory import build_order_system
 from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.proactive.channels import remember_shop_address
 from bot.proactive.intake import IntakeError, UnknownOrder, apply_order_change, apply_supplier_delay
 from bot.proactive.outbox import counts, id_list, list_warnings, retry_warning
 from bot.proactive.promises import list_promises, mark_kept
 from bot.settings import Settings
+from bot.texts import load_catalog
 from bot.web.auth import bearer_matches
 from bot.web.requests import (
     ChannelAddressBody,
@@ -39,6 +42,7 @@ from bot.web.requests import (
     ValidationError,
     field_errors,
 )
+from bot.web.site import ShopSite, add_shop_site
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +61,14 @@ def _invalid(errors: list[dict[str, str]]) -> HTTPResponse:
 def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
     app = Sanic(name)
     sessions = make_session_factory(create_db_engine(settings.database_url))
+    catalog = load_catalog(
+        settings.reason_texts_path,
+        settings.message_texts_path,
+        {"shop": settings.shop_name, "contact": settings.shop_contact},
+    )
+    add_shop_site(
+        app, ShopSite(settings, catalog, build_order_system(settings, sessions), sessions)
+    )
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
