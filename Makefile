@@ -8,13 +8,14 @@ PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python /
 VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/order-assistant.tar.gz
+WIDGET := node_modules/rasa-webchat/lib/index.js
 TRAINING_FILES := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 PYTEST := $(BIN)/python -m pytest
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help run test lint typecheck test-unit test-integration test-e2e test-conversations \
-	validate train nlu-report bench bench-lookup bench-proactive seed lock clean
+	validate train widget nlu-report bench bench-lookup bench-proactive seed lock clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -29,6 +30,15 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
 
 venv: $(BIN)/.installed ## create the virtualenv with the pinned dependencies
 
+# The chat widget for the shop site: rasa-webchat's ready bundle, no build step.
+$(WIDGET): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the chat widget: install Node.js (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	@echo "installing the chat widget (rasa-webchat, pinned in package-lock.json)"
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+widget: $(WIDGET) ## install the chat widget from package-lock.json
+
 $(MODEL): $(BIN)/.installed $(TRAINING_FILES)
 	@echo "training the model (about a minute)"
 	$(BIN)/rasa train --config config.yml --domain domain --data data --out models --fixed-model-name order-assistant
@@ -38,7 +48,7 @@ train: $(MODEL) ## train the model when it is missing or older than its data
 seed: $(BIN)/.installed ## migrate the database and seed the demo shop (once)
 	$(BIN)/python -m bot seed
 
-run: $(BIN)/.installed seed $(MODEL) ## run the assistant: Rasa (REST, socket.io) and the action server
+run: $(BIN)/.installed $(WIDGET) seed $(MODEL) ## run the assistant: Rasa (REST, socket.io) and the action server
 	$(BIN)/python -m bot check
 	$(BIN)/python -m bot run --model $(MODEL)
 
@@ -52,7 +62,7 @@ typecheck: $(BIN)/.installed ## mypy over bot/, actions/ and scripts/
 test-unit: $(BIN)/.installed ## unit tests (no services)
 	$(PYTEST) tests/unit
 
-test-integration: $(BIN)/.installed ## the order system on SQLite and PostgreSQL, the HTTP adapter, actions
+test-integration: $(BIN)/.installed $(WIDGET) ## the order system on SQLite and PostgreSQL, the HTTP adapter, actions
 	$(PYTEST) tests/integration
 
 validate: $(BIN)/.installed ## rasa data validate (warnings fail)

@@ -16,6 +16,7 @@ from bot.language import choose_language
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
 from bot.proactive.channels import remember_channel
+from bot.texts.catalog import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +59,18 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
         settings.shop_token_secret,
         settings.proof_secret,
     )
-    preferred = None
-    if identity.customer_id is not None and not tracker.get_slot("language"):
+    # The language of the page the widget is on, then the customer's own.
+    page_language = _metadata(tracker).get("language")
+    preferred = page_language if page_language in LANGUAGES else None
+    if preferred is None and identity.customer_id is not None and not tracker.get_slot("language"):
         try:
             customer = services.orders.get_customer(identity.customer_id)
             preferred = customer.language if customer else None
         except OrderSystemUnavailable:
             logger.info("customer language unknown: order system unavailable")
     language = choose_language(
-        text[: settings.max_message_chars],
+        # A button or the widget's "/get_started" is a payload, not the customer's words.
+        None if text.startswith("/") else text[: settings.max_message_chars],
         tracker.get_slot("language"),
         preferred,
         settings.default_language,

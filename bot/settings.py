@@ -75,6 +75,7 @@ class Settings:
     max_verification_attempts: int
     web_host: str
     web_port: int
+    chat_socket_url: str
     order_api_token: str
     rasa_url: str
     quiet_start: int
@@ -134,6 +135,10 @@ def load_settings() -> Settings:
         max_verification_attempts=_int("MAX_VERIFICATION_ATTEMPTS", 5),
         web_host=_text("WEB_HOST", "127.0.0.1"),
         web_port=_int("WEB_PORT", 8000),
+        # Where the shop's pages' chat widget reaches Rasa's socket.io channel.
+        chat_socket_url=_text(
+            "CHAT_SOCKET_URL", f"http://127.0.0.1:{_int('RASA_PORT', 5005)}"
+        ).rstrip("/"),
         order_api_token=_text("ORDER_API_TOKEN", "dev-only-order-api-token-change-me"),
         rasa_url=_text("RASA_URL", f"http://127.0.0.1:{_int('RASA_PORT', 5005)}").rstrip("/"),
         quiet_start=_hour("QUIET_HOURS_START", 21),

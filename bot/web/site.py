@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, html, redirect
+from sanic.response import HTTPResponse, file, html, redirect, text
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,11 +28,12 @@ from bot.identity import customer_from_token, make_customer_token
 from bot.orders.model import Order
 from bot.orders.sql.tables import CustomerRow
 from bot.orders.system import OrderSystem, OrderSystemUnavailable
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import Catalog
 from bot.web.site_texts import LANGUAGES, PAGE_TEXTS
 
 COOKIE = "shop_session"
+WIDGET_BUNDLE = PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib" / "index.js"
 SESSION_SECONDS = 8 * 3600
 
 
@@ -83,11 +84,34 @@ class ShopSite:
             return asked
         return customer_language or self.settings.default_language
 
-    def render(self, name: str, language: str, status: int = 200, **values: Any) -> HTTPResponse:
+    def render(
+        self, request: Request, name: str, language: str, status: int = 200, **values: Any
+    ) -> HTTPResponse:
         page = self.templates.get_template(name).render(
-            t=PAGE_TEXTS[language], lang=language, shop=self.settings.shop_name, **values
+            t=PAGE_TEXTS[language],
+            lang=language,
+            shop=self.settings.shop_name,
+            chat=self.chat_config(request, language),
+            **values,
         )
         return html(page, status=status)
+
+    def chat_config(self, request: Request, language: str) -> dict[str, Any]:
+        """The widget's settings: a logged-in customer's token goes along as
+        customData, so the assistant knows who is asking without a question."""
+        custom: dict[str, str] = {"language": language}
+        if self.customer(request) is not None:
+            custom["customer_token"] = str(request.cookies.get(COOKIE))
+        return {
+            "socketUrl": self.settings.chat_socket_url,
+            "socketPath": "/socket.io/",
+            "initPayload": "/get_started",
+            "customData": custom,
+            "title": self.settings.shop_name,
+            "subtitle": PAGE_TEXTS[language]["chat_subtitle"],
+            "inputTextFieldHint": PAGE_TEXTS[language]["chat_hint"],
+            "params": {"storage": "session"},
+        }
 
     # --- what the pages show --------------------------------------------------
 
@@ -140,10 +164,17 @@ def add_shop_site(app: Sanic, site: ShopSite) -> None:
     async def home(_request: Request) -> HTTPResponse:
         return redirect("/shop")
 
+    @app.get("/static/webchat.js")
+    async def widget(_request: Request) -> HTTPResponse:
+        """rasa-webchat's self-contained bundle, straight from node_modules."""
+        if not WIDGET_BUNDLE.exists():
+            return text("the chat widget is not installed: run 'make run'", status=503)
+        return await file(WIDGET_BUNDLE, mime_type="application/javascript")
+
     @app.get("/shop")
     async def login_page(request: Request) -> HTTPResponse:
         customers = await asyncio.to_thread(site.demo_customers)
-        return site.render("login.html", site.language(request), customers=customers)
+        return site.render(request, "login.html", site.language(request), customers=customers)
 
     @app.post("/shop/login")
     async def login(request: Request) -> HTTPResponse:
@@ -175,10 +206,10 @@ def add_shop_site(app: Sanic, site: ShopSite) -> None:
             customer = await asyncio.to_thread(site.orders.get_customer, customer_id)
             orders = await asyncio.to_thread(site.orders.orders_for_customer, customer_id)
         except OrderSystemUnavailable:
-            return site.render("unavailable.html", site.language(request), status=503)
+            return site.render(request, "unavailable.html", site.language(request), status=503)
         language = site.language(request, customer.language if customer else None)
         pages = [site.order_page(order, language) for order in orders]
-        return site.render("orders.html", language, customer=customer, pages=pages)
+        return site.render(request, "orders.html", language, customer=customer, pages=pages)
 
     @app.get("/shop/orders/<order_id:int>")
     async def order_status(request: Request, order_id: int) -> HTTPResponse:
@@ -189,11 +220,10 @@ def add_shop_site(app: Sanic, site: ShopSite) -> None:
             customer = await asyncio.to_thread(site.orders.get_customer, customer_id)
             order = await asyncio.to_thread(site.orders.get_order, order_id)
         except OrderSystemUnavailable:
-            return site.render("unavailable.html", site.language(request), status=503)
+            return site.render(request, "unavailable.html", site.language(request), status=503)
         language = site.language(request, customer.language if customer else None)
         if order is None or order.customer_id != customer_id:
             # Someone else's order looks exactly like one that does not exist.
-            return site.render("not_found.html", language, status=404)
-        return site.render(
-            "order.html", language, customer=customer, page=site.order_page(order, language)
-        )
+            return site.render(request, "not_found.html", language, status=404)
+        page = site.order_page(order, language)
+        return site.render(request, "order.html", language, customer=customer, page=page)

@@ -3,7 +3,9 @@ comes from the assistant's texts (bot/texts)."""
 
 from __future__ import annotations
 
-LANGUAGES = ("nl", "en")
+from bot.texts.catalog import LANGUAGES
+
+__all__ = ["LANGUAGES", "PAGE_TEXTS"]
 
 PAGE_TEXTS: dict[str, dict[str, str]] = {
     "nl": {
@@ -27,6 +29,8 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "not_found": "Deze bestelling vinden we niet bij je account.",
         "unavailable": "We kunnen het bestelsysteem nu niet bereiken. Probeer het zo nog eens.",
         "other_language": "English",
+        "chat_subtitle": "Vraag het de assistent",
+        "chat_hint": "Typ je vraag...",
     },
     "en": {
         "login_title": "Log in",
@@ -49,5 +53,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "not_found": "We can't find this order on your account.",
         "unavailable": "We can't reach the order system right now. Please try again shortly.",
         "other_language": "Nederlands",
+        "chat_subtitle": "Ask the assistant",
+        "chat_hint": "Type your question...",
     },
 }

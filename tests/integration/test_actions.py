@@ -283,3 +283,17 @@ def test_stop_is_at_once_but_messages_come_back_only_after_a_yes(
     assert not opted_out()
     run(ActionSetNotifications(), "aanmelden", "opt_in")
     assert "al bericht" in texts(dispatcher)
+
+
+def test_the_widgets_get_started_is_answered_in_the_pages_or_customers_language(
+    services: Services,
+) -> None:
+    def greeting(metadata: dict[str, str]) -> str:
+        said = CollectingDispatcher()
+        ActionGreet().run(
+            said, make_tracker("/get_started", "get_started", metadata=metadata), DOMAIN
+        )
+        return texts(said)
+
+    assert greeting(erik_token()).startswith("Hoi Erik!")  # the payload's words carry no language
+    assert greeting({**erik_token(), "language": "en"}).startswith("Hi Erik!")  # an English page

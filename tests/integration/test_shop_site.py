@@ -3,6 +3,7 @@ order status page tells the real reason, who, and the new date."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import requests
 
 from bot.clock import shop_today
 from bot.dates import spoken_date
-from bot.identity import make_customer_token
+from bot.identity import customer_from_token, make_customer_token
 from bot.processes import free_port, stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT
 from tests.conftest import SHOP_SECRET, _seeded
@@ -90,3 +91,27 @@ def test_without_a_valid_session_the_site_asks_to_log_in(site: str) -> None:
     assert forged.url.endswith("/shop") and "Gazelle" not in forged.text
     unknown = requests.post(f"{site}/shop/login", data={"customer_id": "abc"}, timeout=10)
     assert unknown.url.endswith("/shop")
+
+
+def widget_settings(page: str) -> dict[str, object]:
+    """The settings the page hands to rasa-webchat."""
+    start = page.index('Object.assign({ selector: "#webchat" }, ') + len(
+        'Object.assign({ selector: "#webchat" }, '
+    )
+    config, _ = json.JSONDecoder().raw_decode(page[start:])
+    return dict(config)
+
+
+def test_every_page_has_the_chat_widget_with_the_customers_token(site: str) -> None:
+    bundle = requests.get(f"{site}/static/webchat.js", timeout=10)
+    assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
+    assert len(bundle.content) > 100_000  # rasa-webchat's whole UMD bundle
+    anonymous = widget_settings(requests.get(f"{site}/shop", timeout=10).text)
+    assert anonymous["initPayload"] == "/get_started"
+    assert "customer_token" not in anonymous["customData"]  # type: ignore[operator]
+    erik = logged_in(site, 1001)
+    settings = widget_settings(erik.get(f"{site}/shop/orders/10001", timeout=10).text)
+    custom = settings["customData"]
+    assert isinstance(custom, dict) and custom["language"] == "nl"
+    assert customer_from_token(custom["customer_token"], SHOP_SECRET) == 1001
+    assert custom["customer_token"] == erik.cookies["shop_session"]
