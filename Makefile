@@ -9,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/order-assistant.tar.gz
 WIDGET := node_modules/rasa-webchat/lib/index.js
+CHROMIUM := /usr/bin/chromium
 TRAINING_FILES := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 PYTEST := $(BIN)/python -m pytest
 export PYTHONPATH := $(CURDIR)
@@ -38,6 +39,12 @@ $(WIDGET): package.json package-lock.json
 	@touch $@
 
 widget: $(WIDGET) ## install the chat widget from package-lock.json
+
+# Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests"
+	@if [ "$$(id -u)" != 0 ]; then echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi
+	apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
 
 $(MODEL): $(BIN)/.installed $(TRAINING_FILES)
 	@echo "training the model (about a minute)"
@@ -72,7 +79,7 @@ validate: $(BIN)/.installed ## rasa data validate (warnings fail)
 test-conversations: $(MODEL) ## rasa test on the conversation stories, both languages
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/conversations --fail-on-prediction-errors --out results/conversations
 
-test-e2e: $(MODEL) ## the Rasa server and action server over REST, started by the tests
+test-e2e: $(MODEL) $(WIDGET) $(CHROMIUM) ## real servers over REST and socket.io, and the shop site in headless Chromium
 	$(PYTEST) tests/e2e
 
 test: lint typecheck test-unit validate test-integration test-conversations test-e2e ## everything above

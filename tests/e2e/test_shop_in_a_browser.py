@@ -1,0 +1,100 @@
+"""The shop site as a customer sees it: headless Chromium (Debian's), driven by
+Playwright, against the real web service, Rasa, action server and notifier.
+Screenshots go to test-output/browser/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from bot.clock import shop_today
+from bot.dates import spoken_date
+from bot.settings import PROJECT_ROOT
+from tests.e2e.conftest import ORDER_API_TOKEN, RunningAssistant
+
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling out, and this
+# machine's closed network refuses it.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "browser"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def widget_says(page: Page, text: str, timeout_ms: int = 20_000) -> None:
+    """Wait until one of the assistant's messages in the widget contains `text`."""
+    page.wait_for_function(
+        "text => [...document.querySelectorAll('.rw-response')]"
+        ".some(m => m.innerText.includes(text))",
+        arg=text,
+        timeout=timeout_ms,
+    )
+
+
+def test_erik_asks_hears_a_delay_live_waits_and_reads_the_order_page(
+    assistant: RunningAssistant, browser: Browser
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    today = shop_today("Europe/Amsterdam")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{assistant.web_url}/shop")
+    page.get_by_role("button", name="Inloggen als Erik de Vries").click()
+    page.wait_for_url("**/shop/orders")
+
+    page.click(".rw-launcher")
+    widget_says(page, "Hoi Erik")
+    page.fill(".rw-new-message", "wat is er gewijzigd aan mijn bestelling?")
+    page.keyboard.press("Enter")
+    widget_says(page, "Gazelle")
+    widget_says(page, spoken_date(today + timedelta(days=10), "nl", today))
+    page.screenshot(path=str(SCREENSHOTS / "1-what-changed.png"))
+
+    # The supplier reports a further delay: the open widget shows it, no reload.
+    new_date = today + timedelta(days=24)
+    response = requests.post(
+        f"{assistant.web_url}/api/v1/supplier-delays",
+        json={
+            "supplier": "Gazelle",
+            "new_date": new_date.isoformat(),
+            "reason_code": "production_problem",
+            "reason": "de lakstraat in de fabriek staat stil",
+        },
+        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    widget_says(page, "de lakstraat in de fabriek staat stil", timeout_ms=15_000)
+    widget_says(page, spoken_date(new_date, "nl", today))
+    page.screenshot(path=str(SCREENSHOTS / "2-warning-live.png"))
+
+    page.get_by_text("Ik wacht", exact=True).click()
+    widget_says(page, "blijft staan")
+    page.screenshot(path=str(SCREENSHOTS / "3-waits.png"))
+
+    page.goto(f"{assistant.web_url}/shop/orders/10001")
+    what_changed = page.inner_text("#what-changed")
+    assert "de lakstraat in de fabriek staat stil" in what_changed
+    assert spoken_date(new_date, "nl", today) in page.inner_text("main")
+    assert "Gazelle" in page.inner_text("#history")
+    page.screenshot(path=str(SCREENSHOTS / "4-order-page.png"), full_page=True)
+    page.close()
