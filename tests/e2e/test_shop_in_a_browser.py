@@ -4,6 +4,7 @@ Screenshots go to test-output/browser/."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -98,3 +99,55 @@ def test_erik_asks_hears_a_delay_live_waits_and_reads_the_order_page(
     assert "Gazelle" in page.inner_text("#history")
     page.screenshot(path=str(SCREENSHOTS / "4-order-page.png"), full_page=True)
     page.close()
+
+
+def warning_status(assistant: RunningAssistant, warning_id: int) -> str | None:
+    outbox = requests.get(
+        f"{assistant.web_url}/api/v1/outbox",
+        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+        timeout=10,
+    ).json()
+    return next((w["status"] for w in outbox["warnings"] if w["id"] == warning_id), None)
+
+
+def open_chat_as(browser: Browser, web_url: str, customer: str) -> Page:
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(f"{web_url}/shop?lang=en")
+    page.get_by_role("button", name=f"Log in as {customer}").click()
+    page.wait_for_url("**/shop/orders")
+    page.click(".rw-launcher")
+    return page
+
+
+def test_a_warning_for_a_closed_widget_is_there_at_the_next_visit(
+    assistant: RunningAssistant, browser: Browser
+) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    first_visit = open_chat_as(browser, assistant.web_url, "Emma Smith")
+    widget_says(first_visit, "Hi Emma")
+    first_visit.context.close()  # Emma leaves the site
+
+    response = requests.post(
+        f"{assistant.web_url}/api/v1/supplier-delays",
+        json={
+            "supplier": "Abus",
+            "delay_days": 6,
+            "reason_code": "supplier_out_of_stock",
+            "reason": "the size M helmets sold out at the factory",
+        },
+        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    warning_id = response.json()["warning_ids"][0]
+    deadline = time.monotonic() + 15
+    while warning_status(assistant, warning_id) != "unread" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert warning_status(assistant, warning_id) == "unread"
+
+    next_visit = open_chat_as(browser, assistant.web_url, "Emma Smith")
+    widget_says(next_visit, "the size M helmets sold out at the factory")
+    widget_says(next_visit, "Abus")
+    next_visit.screenshot(path=str(SCREENSHOTS / "5-unread-at-next-visit.png"))
+    assert warning_status(assistant, warning_id) == "sent"
+    next_visit.context.close()
