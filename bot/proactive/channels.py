@@ -51,6 +51,19 @@ _RECENT: dict[tuple[str, str], tuple[int, datetime]] = {}
 _REFRESH = timedelta(minutes=5)
 
 
+def _channel_row(session: Session, channel: str, address: str, source: str) -> CustomerChannelRow:
+    """The row for this address on this channel; a new one (from `source`) if none."""
+    row = session.execute(
+        select(CustomerChannelRow).where(
+            CustomerChannelRow.channel == channel, CustomerChannelRow.address == address
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        row = CustomerChannelRow(channel=channel, address=address, source=source)
+        session.add(row)
+    return row
+
+
 def remember_channel(
     session_factory: sessionmaker[Session],
     customer_id: int,
@@ -66,23 +79,8 @@ def remember_channel(
         return
     try:
         with session_factory() as session, session.begin():
-            row = session.execute(
-                select(CustomerChannelRow).where(
-                    CustomerChannelRow.channel == channel, CustomerChannelRow.address == address
-                )
-            ).scalar_one_or_none()
-            if row is None:
-                session.add(
-                    CustomerChannelRow(
-                        customer_id=customer_id,
-                        channel=channel,
-                        address=address,
-                        source="conversation",
-                        last_seen_at=now,
-                    )
-                )
-            else:
-                row.customer_id, row.last_seen_at = customer_id, now
+            row = _channel_row(session, channel, address, source="conversation")
+            row.customer_id, row.last_seen_at = customer_id, now
     except IntegrityError:
         pass  # the same conversation registered by a parallel turn: fine
     if len(_RECENT) > 100_000:
@@ -102,14 +100,7 @@ def remember_shop_address(
     with session_factory() as session, session.begin():
         if session.get(CustomerRow, customer_id) is None:
             raise LookupError(f"customer {customer_id} not found")
-        row = session.execute(
-            select(CustomerChannelRow).where(
-                CustomerChannelRow.channel == channel, CustomerChannelRow.address == address
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            row = CustomerChannelRow(channel=channel, address=address)
-            session.add(row)
+        row = _channel_row(session, channel, address, source="shop")
         row.customer_id, row.source, row.last_seen_at = customer_id, "shop", now
 
 

@@ -111,14 +111,18 @@ class Notifier:
         self.rng = random.Random()
         # Pushes in flight at once: Rasa handles conversations in parallel.
         self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+        self._lease_until: datetime | None = None  # this worker's SQLite lease
         bind = session_factory.kw.get("bind")
         self.is_sqlite = bind is not None and bind.dialect.name == "sqlite"
 
     # --- one worker on SQLite ---------------------------------------------
 
     def hold_lease(self, now: datetime) -> None:
-        """On SQLite there is no SKIP LOCKED: a second notifier refuses to run."""
+        """On SQLite there is no SKIP LOCKED: a second notifier refuses to run.
+        Renewed when half the lease is gone, not on every poll."""
         if not self.is_sqlite:
+            return
+        if self._lease_until is not None and now < self._lease_until - self.lease / 2:
             return
         with self.sessions() as session, session.begin():
             lease = session.get(WorkerLeaseRow, SQLITE_LEASE_NAME)
@@ -135,12 +139,15 @@ class Notifier:
             ):
                 lease.holder, lease.expires_at = self.worker_id, now + self.lease
             else:
+                self._lease_until = None
                 raise AnotherNotifierRuns(
                     f"another notifier ({lease.holder}) runs on this SQLite database; "
                     "only one may (PostgreSQL allows several)"
                 )
+        self._lease_until = now + self.lease
 
     def release_lease(self) -> None:
+        self._lease_until = None
         if not self.is_sqlite:
             return
         with self.sessions() as session, session.begin():
