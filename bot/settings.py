@@ -88,6 +88,8 @@ class Settings:
     notifier_concurrency: int
     watch_interval_seconds: float
     follow_up_hours: float
+    staff_password: str
+    question_flush_seconds: float
 
 
 def _default_database_url() -> str:
@@ -151,4 +153,8 @@ def load_settings() -> Settings:
         notifier_concurrency=_int("NOTIFIER_CONCURRENCY", 4),
         watch_interval_seconds=_float("WATCH_INTERVAL_SECONDS", 300.0),
         follow_up_hours=_float("FOLLOW_UP_HOURS", 24.0),
+        # No default: `python -m bot run` makes one for the run when unset;
+        # without one the staff pages refuse every login.
+        staff_password=_text("STAFF_PASSWORD"),
+        question_flush_seconds=_float("QUESTION_FLUSH_SECONDS", 5.0),
     )

@@ -1,0 +1,1 @@
+"""What customers ask, counted without keeping what they said or who they are."""

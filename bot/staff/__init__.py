@@ -1,0 +1,1 @@
+"""The staff side: what the dashboard shows."""
