@@ -8,7 +8,9 @@ PYTHON ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10.*/bin/python /
 VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/order-assistant.tar.gz
-WIDGET := node_modules/rasa-webchat/lib/index.js
+# The browser packages (rasa-webchat, Chart.js), from package-lock.json: a stamp
+# that is older than a changed lock file, so that the new packages get installed.
+WIDGET := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 TRAINING_FILES := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 PYTEST := $(BIN)/python -m pytest
@@ -34,11 +36,12 @@ venv: $(BIN)/.installed ## create the virtualenv with the pinned dependencies
 # The chat widget for the shop site: rasa-webchat's ready bundle, no build step.
 $(WIDGET): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the chat widget: install Node.js (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-	@echo "installing the chat widget (rasa-webchat, pinned in package-lock.json)"
+	@echo "installing the chat widget and Chart.js (pinned in package-lock.json)"
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@test -f node_modules/rasa-webchat/lib/index.js && test -f node_modules/chart.js/dist/chart.umd.js
 	@touch $@
 
-widget: $(WIDGET) ## install the chat widget from package-lock.json
+widget: $(WIDGET) ## install the chat widget and Chart.js from package-lock.json
 
 # Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
 $(CHROMIUM):

@@ -76,6 +76,14 @@ def with_rasa_token(settings: Settings) -> Settings:
     return dataclasses.replace(settings, rasa_token=secrets.token_urlsafe(32))
 
 
+def with_staff_password(settings: Settings) -> tuple[Settings, bool]:
+    """The staff pages have no built-in password: without STAFF_PASSWORD, one
+    for this run (True when made here, so that it is printed once)."""
+    if settings.staff_password:
+        return settings, False
+    return dataclasses.replace(settings, staff_password=secrets.token_urlsafe(12)), True
+
+
 def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) -> int:
     if not Path(model).exists():
         print(f"no trained model at {model}: run 'make train' first", file=sys.stderr)
@@ -89,6 +97,7 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
     settings = with_rasa_token(settings)
     env = child_environment(settings)
     env["RASA_TOKEN"] = settings.rasa_token
+    settings, made_staff_password = with_staff_password(settings)
     env.setdefault("RASA_URL", f"http://127.0.0.1:{settings.rasa_port}")
     processes: list[subprocess.Popen[bytes]] = []
     stopping = False
@@ -107,14 +116,24 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
     for command in ("web", "notifier"):
         if command in without:
             continue
+        # Only the web service serves the staff pages: only it gets the password.
+        child_env = {**env, "STAFF_PASSWORD": settings.staff_password} if command == "web" else env
         processes.append(
-            subprocess.Popen([sys.executable, "-m", "bot", command], cwd=PROJECT_ROOT, env=env)
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", command], cwd=PROJECT_ROOT, env=child_env
+            )
         )
     print(
         f"starting: action server on {settings.action_host}:{settings.action_port}, "
         f"Rasa on {settings.rasa_host}:{settings.rasa_port} (loading the model takes a while), "
         f"web service on {settings.web_host}:{settings.web_port}, notifier"
     )
+    if made_staff_password and "web" not in without:
+        # Once, on the console only (never in a log file we write).
+        print(
+            f"staff dashboard: http://127.0.0.1:{settings.web_port}/staff, "
+            f"password for this run: {settings.staff_password}"
+        )
     ready_url = f"http://127.0.0.1:{settings.rasa_port}/"
     if wait_until_ready(ready_url, processes[1], timeout=300, cancelled=lambda: stopping):
         print(

@@ -8,6 +8,7 @@
   GET  /api/v1/promises?status=open        the promise ledger
   POST /api/v1/promises/{promise_id}/kept  staff kept a promise (called back, answered)
   GET  /shop, /shop/orders, /shop/orders/{id}   the demo shop site (bot/web/site.py)
+  GET  /staff, /staff/api/stats           the staff dashboard behind a login (bot/web/staff.py)
   GET  /health
 
 Every /api call needs `Authorization: Bearer ORDER_API_TOKEN`.
@@ -43,6 +44,8 @@ from bot.web.requests import (
     field_errors,
 )
 from bot.web.site import ShopSite, add_shop_site
+from bot.web.staff import StaffDashboard, add_staff_dashboard
+from bot.web.staff_auth import StaffAuth
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
     add_shop_site(
         app, ShopSite(settings, catalog, build_order_system(settings, sessions), sessions)
     )
+    add_staff_dashboard(app, StaffDashboard(settings, sessions), StaffAuth(settings))
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
