@@ -177,7 +177,9 @@ def add_staff_login(app: Sanic, auth: StaffAuth, render_login: Render) -> None:
         if path.startswith("/staff/api/"):
             return json_response({"error": "staff login required"}, status=401)
         wanted = path + (f"?{request.query_string}" if request.query_string else "")
-        return redirect(f"{LOGIN_PATH}?next={quote(wanted, safe='')}")
+        language = str(request.args.get("lang") or "")
+        also = f"&lang={language}" if language in ("nl", "en") else ""
+        return redirect(f"{LOGIN_PATH}?next={quote(wanted, safe='')}{also}")
 
     @app.get(LOGIN_PATH)
     async def login_page(request: Request) -> HTTPResponse:
