@@ -10,12 +10,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.services import Services
+from bot.channels.addresses import PLATFORM_CHANNELS
 from bot.clock import utcnow
 from bot.identity import Identity, resolve_identity
 from bot.language import choose_language
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
-from bot.proactive.channels import remember_channel
+from bot.proactive.channels import customer_at, remember_channel
 from bot.texts.catalog import LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,23 @@ def _metadata(tracker: Tracker) -> dict[str, Any]:
     return metadata if isinstance(metadata, dict) else {}
 
 
+def conversation_key(tracker: Tracker) -> str:
+    """What a verification proof is bound to: the sender id on its channel. A
+    client on another channel that claims the same sender id shares Rasa's
+    record of the conversation, never its proof."""
+    return f"{tracker.get_latest_input_channel() or ''}|{tracker.sender_id}"
+
+
+def platform_customer(tracker: Tracker, services: Services) -> int | None:
+    """The customer whose Telegram chat, Slack user or phone number this is, when
+    the message really came in on that platform (its webhook is signed)."""
+    channel = tracker.get_latest_input_channel()
+    if channel not in PLATFORM_CHANNELS:
+        return None
+    found = customer_at(services.sessions, tracker.sender_id, channel=channel)
+    return found[0] if found else None
+
+
 def entity_value(tracker: Tracker, entity: str) -> Any:
     for item in (tracker.latest_message or {}).get("entities") or []:
         if item.get("entity") == entity:
@@ -55,10 +73,14 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
     identity = resolve_identity(
         _metadata(tracker).get("customer_token"),
         tracker.get_slot("verification_proof"),
-        tracker.sender_id,
+        conversation_key(tracker),
         settings.shop_token_secret,
         settings.proof_secret,
     )
+    if identity.customer_id is None:
+        linked = platform_customer(tracker, services)
+        if linked is not None:
+            identity = Identity(customer_id=linked)
     # The language of the page the widget is on, then the customer's own.
     page_language = _metadata(tracker).get("language")
     preferred = page_language if page_language in LANGUAGES else None

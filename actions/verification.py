@@ -16,7 +16,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.services import Services, services
-from actions.turn import read_turn
+from actions.turn import conversation_key, read_turn
 from bot.clock import utcnow
 from bot.identity import issue_proof, orders_from_proof
 from bot.orders.matching import normalise_postcode, parse_order_number
@@ -119,11 +119,11 @@ class ValidateVerificationForm(FormValidationAction):
             self._remember_channel(found, tracker, order_id)
             already = orders_from_proof(
                 tracker.get_slot("verification_proof"),
-                tracker.sender_id,
+                conversation_key(tracker),
                 found.settings.proof_secret,
             )
             proof = issue_proof(
-                tracker.sender_id,
+                conversation_key(tracker),
                 [*already, order_id],
                 found.settings.proof_secret,
                 found.settings.proof_ttl_seconds,

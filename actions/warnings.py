@@ -4,6 +4,7 @@ customer's answers to them (wait, cancel, an alternative, keep posted, stop)."""
 from __future__ import annotations
 
 import logging
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.follow_up import ask_a_colleague
 from actions.services import Services, services
 from actions.turn import Turn, entity_value, read_turn
+from bot.channels.addresses import is_whatsapp
+from bot.channels.whatsapp import template_message, window_open
 from bot.clock import shop_local, utcnow
 from bot.explain import Explainer
 from bot.orders.matching import parse_order_number
@@ -60,6 +63,17 @@ def show_warning(
     recorded: list[int],
 ) -> list[dict[str, Any]]:
     """Show one warning, once. `recorded` (the ids this conversation showed) grows."""
+    template = None
+    if is_whatsapp(tracker.sender_id) and not window_open(tracker.events, time.time()):
+        template = found.settings.whatsapp_templates.get(language)
+        if template is None:
+            # WhatsApp would refuse free text now: it waits for the customer's next message.
+            logger.warning(
+                "warning %s waits: WhatsApp's 24 hours are over and WHATSAPP_TEMPLATE_%s is unset",
+                warning_id,
+                language.upper(),
+            )
+            return []
     shown = take_for_showing(
         found.sessions,
         warning_id,
@@ -85,7 +99,11 @@ def show_warning(
             else None
         ),
     )
-    if message.texts:
+    if message.texts and template is not None:
+        dispatcher.utter_message(
+            json_message=template_message(template, found.settings.shop_name, message.texts)
+        )
+    elif message.texts:
         # One message per change: on a phone, one notification rather than three.
         dispatcher.utter_message(
             text="\n\n".join(message.texts),

@@ -188,6 +188,26 @@ def cmd_channel(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_telegram_webhook(args: argparse.Namespace) -> int:
+    """Point Telegram at this assistant's webhook, with the secret it checks."""
+    import os
+
+    from bot.channels.telegram_setup import set_webhook
+
+    token = os.environ.get("TELEGRAM_ACCESS_TOKEN", "")
+    secret = os.environ.get("TELEGRAM_SECRET_TOKEN", "")
+    if not token or not secret:
+        print("set TELEGRAM_ACCESS_TOKEN and TELEGRAM_SECRET_TOKEN first", file=sys.stderr)
+        return 2
+    try:
+        result = set_webhook(load_settings().telegram_api_url, token, secret, args.url)
+    except RuntimeError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"Telegram: {result}")
+    return 0
+
+
 def cmd_promises(args: argparse.Namespace) -> int:
     from bot.clock import utcnow
     from bot.proactive.promises import list_promises, mark_kept
@@ -269,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     channel.add_argument("--channel", required=True, help="telegram, slack, twilio or callback")
     channel.add_argument("--address", required=True, help="chat id, phone number, ...")
     channel.set_defaults(handler=cmd_channel)
+    webhook = commands.add_parser("telegram-webhook", help="tell Telegram where to send updates")
+    webhook.add_argument("url", help="https://<your shop>/webhooks/telegram/webhook")
+    webhook.set_defaults(handler=cmd_telegram_webhook)
     promises = commands.add_parser("promises", help="open, kept and broken promises")
     promises.add_argument("--status")
     promises.add_argument("--kept", type=int, metavar="ID", help="staff kept this promise")

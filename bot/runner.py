@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from bot.channels.credentials import CredentialsError, write_active_credentials
 from bot.processes import stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import TextsError, load_catalog
@@ -32,7 +33,13 @@ def action_server_command(settings: Settings) -> list[str]:
     ]
 
 
-def rasa_server_command(settings: Settings, model: str) -> list[str]:
+def active_credentials_path() -> Path:
+    """What this run's Rasa gets: credentials.yml less the channels without their
+    variables. One file per run, so that runs side by side keep their own."""
+    return PROJECT_ROOT / "var" / f"credentials.{os.getpid()}.yml"
+
+
+def rasa_server_command(settings: Settings, model: str, credentials: Path) -> list[str]:
     command = [
         sys.executable,
         "-m",
@@ -45,7 +52,7 @@ def rasa_server_command(settings: Settings, model: str) -> list[str]:
         "--interface",
         settings.rasa_host,
         "--credentials",
-        str(settings.credentials_path),
+        str(credentials),
         "--endpoints",
         "endpoints.yml",
         "--cors",
@@ -94,6 +101,12 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
     except TextsError as error:
         print(f"text files: {error}", file=sys.stderr)
         return 2
+    try:
+        credentials = active_credentials_path()
+        channels = write_active_credentials(settings.credentials_path, os.environ, credentials)
+    except CredentialsError as error:
+        print(f"channels: {error}", file=sys.stderr)
+        return 2
     settings = with_rasa_token(settings)
     env = child_environment(settings)
     env["RASA_TOKEN"] = settings.rasa_token
@@ -111,7 +124,9 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
 
     processes.append(subprocess.Popen(action_server_command(settings), cwd=PROJECT_ROOT, env=env))
     processes.append(
-        subprocess.Popen(rasa_server_command(settings, model), cwd=PROJECT_ROOT, env=env)
+        subprocess.Popen(
+            rasa_server_command(settings, model, credentials), cwd=PROJECT_ROOT, env=env
+        )
     )
     for command in ("web", "notifier"):
         if command in without:
@@ -126,7 +141,8 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
     print(
         f"starting: action server on {settings.action_host}:{settings.action_port}, "
         f"Rasa on {settings.rasa_host}:{settings.rasa_port} (loading the model takes a while), "
-        f"web service on {settings.web_host}:{settings.web_port}, notifier"
+        f"web service on {settings.web_host}:{settings.web_port}, notifier; "
+        f"channels: {', '.join(sorted(channels))}"
     )
     if made_staff_password and "web" not in without:
         # Once, on the console only (never in a log file we write).
@@ -152,5 +168,6 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
                 stopping = True
         time.sleep(0.5)
     stop_all(processes)
+    credentials.unlink(missing_ok=True)
     print("stopped")
     return exit_code

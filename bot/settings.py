@@ -7,6 +7,7 @@ opens a connection: it only describes what to connect to.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +89,12 @@ class Settings:
     notifier_concurrency: int
     watch_interval_seconds: float
     follow_up_hours: float
+    # Messaging platforms' APIs (their secrets are in credentials.yml's placeholders).
+    telegram_api_url: str
+    slack_api_url: str
+    twilio_api_url: str
+    twilio_whatsapp_number: str
+    whatsapp_templates: dict[str, str]  # language -> approved Content SID
     staff_password: str
     question_flush_seconds: float
 
@@ -153,8 +160,27 @@ def load_settings() -> Settings:
         notifier_concurrency=_int("NOTIFIER_CONCURRENCY", 4),
         watch_interval_seconds=_float("WATCH_INTERVAL_SECONDS", 300.0),
         follow_up_hours=_float("FOLLOW_UP_HOURS", 24.0),
+        telegram_api_url=_text("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/"),
+        slack_api_url=_text("SLACK_API_URL", "https://slack.com/api/"),
+        twilio_api_url=_text("TWILIO_API_URL", "https://api.twilio.com").rstrip("/"),
+        # The WhatsApp sender when it is not the SMS number (TWILIO_NUMBER).
+        twilio_whatsapp_number=_text("TWILIO_WHATSAPP_NUMBER"),
+        whatsapp_templates=_whatsapp_templates(),
         # No default: `python -m bot run` makes one for the run when unset;
         # without one the staff pages refuse every login.
         staff_password=_text("STAFF_PASSWORD"),
         question_flush_seconds=_float("QUESTION_FLUSH_SECONDS", 5.0),
     )
+
+
+def _whatsapp_templates() -> dict[str, str]:
+    """Approved WhatsApp templates (Twilio Content SIDs, "HX" + 32 hex) per language."""
+    templates = {}
+    for language in ("nl", "en"):
+        name = f"WHATSAPP_TEMPLATE_{language.upper()}"
+        sid = _text(name)
+        if sid and not re.fullmatch(r"HX[0-9a-fA-F]{32}", sid):
+            raise SettingsError(f"{name} must be a Twilio Content SID (HX + 32 hex), got {sid!r}")
+        if sid:
+            templates[language] = sid
+    return templates

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -134,8 +135,22 @@ def make_tracker(
     sender_id: str = "test-conversation",
     active_loop: str | None = None,
     events: list[dict[str, Any]] | None = None,
+    input_channel: str | None = None,
+    sent_at: float | None = None,
 ) -> Tracker:
-    """A tracker whose latest message is `text`, as Rasa would send it."""
+    """A tracker whose latest message is `text`, as Rasa would send it
+    (with its user event when `input_channel` or `sent_at` is given)."""
+    if input_channel is not None or sent_at is not None:
+        events = [
+            *(events or []),
+            {
+                "event": "user",
+                "timestamp": time.time() if sent_at is None else sent_at,
+                "text": text,
+                "input_channel": input_channel,
+                "parse_data": {"intent": {"name": intent}, "entities": entities or []},
+            },
+        ]
     return Tracker(
         sender_id=sender_id,
         slots=dict(slots or {}),

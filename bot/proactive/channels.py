@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.credentials import active_channel_names
 from bot.orders.sql.tables import CustomerRow
 from bot.proactive.tables import CustomerChannelRow
 
@@ -22,19 +24,16 @@ PUSH_CHANNELS = ("socketio", "telegram", "slack", "twilio", "callback")
 # widget's session id only ever comes from a conversation.
 SHOP_KNOWN_CHANNELS = ("telegram", "slack", "twilio", "callback")
 
-# Our own channel classes in credentials.yml, by the name Rasa knows them by.
-OWN_CHANNELS = {"bot.channels.webchat.WebchatInput": "socketio"}
 
-
-def configured_push_channels(credentials_path: Path) -> tuple[str, ...]:
-    """The push channels credentials.yml sets up. Rasa answers a trigger_intent
+def configured_push_channels(
+    credentials_path: Path, environ: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """The push channels this run of Rasa has (credentials.yml, less the messaging
+    channels without their environment variables). Rasa answers a trigger_intent
     for a channel it does not have by collecting the reply and telling no one,
-    so a warning for any other channel must stay unread, not be marked sent."""
-    try:
-        content = yaml.safe_load(credentials_path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise ValueError(f"cannot read {credentials_path}: {error}") from error
-    names = {OWN_CHANNELS.get(key, key) for key in content}
+    so a warning for any other channel must stay unread, not be marked sent.
+    Raises CredentialsError (a ValueError) when the file cannot be used."""
+    names = active_channel_names(credentials_path, os.environ if environ is None else environ)
     return tuple(channel for channel in PUSH_CHANNELS if channel in names)
 
 
@@ -42,7 +41,12 @@ def configured_push_channels(credentials_path: Path) -> tuple[str, ...]:
 class Reach:
     channel: str
     address: str  # the Rasa sender id
-    output_channel: str  # what trigger_intent's output_channel gets
+
+    @property
+    def output_channel(self) -> str:
+        """trigger_intent's output_channel: always the channel itself, never
+        "latest" (whoever last wrote under this sender id, on any channel)."""
+        return self.channel
 
 
 # (channel, address) -> (customer, when last written): one write per
@@ -104,15 +108,21 @@ def remember_shop_address(
         row.customer_id, row.source, row.last_seen_at = customer_id, "shop", now
 
 
-def customer_at(session_factory: sessionmaker[Session], address: str) -> tuple[int, str] | None:
-    """(customer id, language) of the customer behind a conversation's sender id."""
+def customer_at(
+    session_factory: sessionmaker[Session], address: str, channel: str | None = None
+) -> tuple[int, str] | None:
+    """(customer id, language) of the customer behind a conversation's sender id
+    (on `channel` only, when given)."""
+    query = (
+        select(CustomerChannelRow.customer_id, CustomerRow.language)
+        .join(CustomerRow, CustomerRow.id == CustomerChannelRow.customer_id)
+        .where(CustomerChannelRow.address == address)
+    )
+    if channel is not None:
+        query = query.where(CustomerChannelRow.channel == channel)
     with session_factory() as session:
         row = session.execute(
-            select(CustomerChannelRow.customer_id, CustomerRow.language)
-            .join(CustomerRow, CustomerRow.id == CustomerChannelRow.customer_id)
-            .where(CustomerChannelRow.address == address)
-            .order_by(CustomerChannelRow.last_seen_at.desc())
-            .limit(1)
+            query.order_by(CustomerChannelRow.last_seen_at.desc()).limit(1)
         ).first()
     return (int(row[0]), str(row[1])) if row else None
 
@@ -128,13 +138,4 @@ def reachable(
         .order_by(CustomerChannelRow.last_seen_at.desc(), CustomerChannelRow.id.desc())
         .limit(limit)
     ).scalars()
-    # A conversation Rasa has seen answers on its latest channel; an address the
-    # shop knows (never spoken to) is named by its channel.
-    return [
-        Reach(
-            channel=row.channel,
-            address=row.address,
-            output_channel="latest" if row.source == "conversation" else row.channel,
-        )
-        for row in rows
-    ]
+    return [Reach(channel=row.channel, address=row.address) for row in rows]

@@ -9,6 +9,12 @@ import requests
 WARNING_INTENT = "EXTERNAL_order_warning"
 
 
+def path_segment(sender_id: str) -> str:
+    """A sender id in a URL path. Rasa's routes do not decode escapes, so the
+    characters our ids use and paths allow ("whatsapp:+31...") stay as they are."""
+    return quote(sender_id, safe=":+@-_.")
+
+
 class PushFailed(RuntimeError):
     """Rasa did not take the warning; `retryable` says whether trying later can help."""
 
@@ -26,7 +32,7 @@ class RasaApi:
 
     def widget_connected(self, session_id: str) -> bool:
         """Whether a chat widget is open on this socket.io conversation now."""
-        url = f"{self.base_url}/webhooks/socketio/presence/{quote(session_id, safe='')}"
+        url = f"{self.base_url}/webhooks/socketio/presence/{path_segment(session_id)}"
         try:
             response = self.session.get(
                 url, headers={"Authorization": f"Bearer {self.token}"}, timeout=self.timeout
@@ -39,7 +45,7 @@ class RasaApi:
 
     def trigger_warning(self, sender_id: str, output_channel: str, warning_id: int) -> None:
         """Have the assistant speak warning `warning_id` in conversation `sender_id`."""
-        conversation = quote(sender_id, safe="")
+        conversation = path_segment(sender_id)
         url = f"{self.base_url}/conversations/{conversation}/trigger_intent"
         try:
             response = self.session.post(

@@ -55,7 +55,7 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
         " party_carrier party_shop party_customer party_unknown status_label_placed"
         " status_label_processing status_label_changed status_label_shipped"
         " status_label_ready_for_pickup status_label_delivered status_label_picked_up"
-        " status_label_cancelled"
+        " status_label_cancelled choose_by_number"
     ),
     **_keys("greet_known", "name"),
     **_keys("message_too_long", "limit"),

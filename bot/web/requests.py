@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Extra, ValidationError, root_validator, validator
 
+from bot.channels.addresses import sender_id
 from bot.orders.model import EVENT_FIELDS, PARTY_TYPES
 from bot.proactive.channels import SHOP_KNOWN_CHANNELS
 from bot.proactive.intake import OrderChange, SupplierDelay
@@ -114,10 +115,12 @@ class ChannelAddressBody(_Body):
         return value
 
     @validator("address")
-    def plausible(cls, value: str) -> str:  # noqa: N805
+    def plausible(cls, value: str, values: dict[str, Any]) -> str:  # noqa: N805
+        """Stored as the conversation's sender id: "telegram:123", "whatsapp:+31..."."""
         if not 1 <= len(value) <= 200:
             raise ValueError("must be 1 to 200 characters")
-        return value
+        channel = values.get("channel")
+        return sender_id(channel, value) if channel else value
 
 
 def field_errors(error: ValidationError) -> list[dict[str, str]]:

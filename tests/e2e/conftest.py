@@ -53,10 +53,19 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
         raise RuntimeError(f"assistant not ready:\n{log_path.read_text()[-4000:]}")
 
 
+@pytest.fixture(scope="module")
+def assistant_env() -> dict[str, str]:
+    """Extra environment for a module's assistant (a module overrides it, for
+    example to set up a messaging channel)."""
+    return {}
+
+
 # One per test module: each module starts from the fresh demo shop (the
 # proactive tests move and cancel the orders the conversation tests ask about).
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssistant]:
+def assistant(
+    tmp_path_factory: pytest.TempPathFactory, assistant_env: dict[str, str]
+) -> Iterator[RunningAssistant]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run 'make train'", pytrace=False)
     folder = tmp_path_factory.mktemp("e2e")
@@ -77,6 +86,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAssis
             "QUIET_HOURS_END": "0",
             "NOTIFIER_POLL_SECONDS": "0.2",
             "PYTHONPATH": str(PROJECT_ROOT),
+            **assistant_env,
         }
     )
     subprocess.run(

@@ -18,10 +18,11 @@ from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services, build_services, use_services
 from actions.verification import ValidateVerificationForm
 from actions.warnings import ActionAnswerOptIn, ActionOfferAlternative, ActionSetNotifications
-from bot.clock import shop_local
+from bot.clock import shop_local, utcnow
 from bot.dates import spoken_date
 from bot.identity import issue_proof, make_customer_token, orders_from_proof
 from bot.orders.sql.tables import FollowUpRequestRow
+from bot.proactive.channels import remember_shop_address
 from bot.proactive.choices import is_opted_out
 from bot.proactive.promises import list_promises
 from bot.settings import Settings
@@ -87,9 +88,13 @@ def test_an_anonymous_visitor_is_asked_to_verify_and_told_nothing(
 def test_a_proof_answers_for_its_own_conversation_only(
     services: Services, dispatcher: CollectingDispatcher
 ) -> None:
-    proof = issue_proof("conversation-a", [10001], services.settings.proof_secret, 600)
+    proof = issue_proof("socketio|conversation-a", [10001], services.settings.proof_secret, 600)
     mine = make_tracker(
-        "status?", "ask_status", slots={"verification_proof": proof}, sender_id="conversation-a"
+        "status?",
+        "ask_status",
+        slots={"verification_proof": proof},
+        sender_id="conversation-a",
+        input_channel="socketio",
     )
     ActionAnswerOrderQuestion().run(dispatcher, mine, DOMAIN)
     assert "Gazelle" in texts(dispatcher)
@@ -101,6 +106,60 @@ def test_a_proof_answers_for_its_own_conversation_only(
     events = ActionAnswerOrderQuestion().run(stolen, theirs, DOMAIN)
     assert "Gazelle" not in texts(stolen)
     assert SlotSet("needs_verification", True) in events
+
+
+def test_a_proof_does_not_travel_to_the_same_sender_id_on_another_channel(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    """A REST client that names itself after a Telegram chat shares Rasa's record
+    of that conversation, never the Telegram customer's verification."""
+    proof = issue_proof("telegram|telegram:42", [10001], services.settings.proof_secret, 600)
+    on_telegram = make_tracker(
+        "status?",
+        "ask_status",
+        slots={"verification_proof": proof},
+        sender_id="telegram:42",
+        input_channel="telegram",
+    )
+    ActionAnswerOrderQuestion().run(dispatcher, on_telegram, DOMAIN)
+    assert "Gazelle" in texts(dispatcher)
+
+    impostor = CollectingDispatcher()
+    over_rest = make_tracker(
+        "status?",
+        "ask_status",
+        slots={"verification_proof": proof},
+        sender_id="telegram:42",
+        input_channel="rest",
+    )
+    ActionAnswerOrderQuestion().run(impostor, over_rest, DOMAIN)
+    assert "Gazelle" not in texts(impostor)
+
+
+def test_a_platform_address_the_shop_registered_identifies_only_on_that_platform(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    remember_shop_address(services.sessions, 1001, "telegram", "telegram:777", utcnow())
+    on_telegram = make_tracker(
+        "wat is er gewijzigd?",
+        "ask_what_changed",
+        sender_id="telegram:777",
+        input_channel="telegram",
+    )
+    ActionAnswerOrderQuestion().run(dispatcher, on_telegram, DOMAIN)
+    assert "Gazelle" in texts(dispatcher)
+
+    for channel in ("rest", "socketio"):
+        impostor = CollectingDispatcher()
+        claimed = make_tracker(
+            "wat is er gewijzigd?",
+            "ask_what_changed",
+            sender_id="telegram:777",
+            input_channel=channel,
+        )
+        events = ActionAnswerOrderQuestion().run(impostor, claimed, DOMAIN)
+        assert "Gazelle" not in texts(impostor)
+        assert SlotSet("needs_verification", True) in events
 
 
 def test_a_slot_claiming_a_customer_proves_nothing(
@@ -149,7 +208,7 @@ def test_matching_order_number_and_postcode_give_a_signed_proof(
         {"order_number": "10001", "postcode": "3511ab"}, "3511ab", dispatcher, "postcode"
     )
     proof = slot(events, "verification_proof")
-    assert orders_from_proof(proof, "form-test", services.settings.proof_secret) == (10001,)
+    assert orders_from_proof(proof, "|form-test", services.settings.proof_secret) == (10001,)
     assert slot(events, "requested_slot") is None
     assert slot(events, "needs_verification") is False
 

@@ -100,7 +100,11 @@ def test_only_channels_rasa_is_set_up_with_are_pushed_to(tmp_path: Path) -> None
         "rest:\nbot.channels.webchat.WebchatInput:\n  session_persistence: true\n"
         "telegram:\n  access_token: x\n"
     )
-    assert configured_push_channels(credentials) == ("socketio", "telegram")
-    assert configured_push_channels(PROJECT_ROOT / "credentials.yml") == ("socketio",)
+    assert configured_push_channels(credentials, {}) == ("socketio", "telegram")
+    # The shipped file: messaging channels only with their variables set.
+    shipped = PROJECT_ROOT / "credentials.yml"
+    assert configured_push_channels(shipped, {}) == ("socketio",)
+    telegram = {"TELEGRAM_ACCESS_TOKEN": "1:x", "TELEGRAM_SECRET_TOKEN": "s"}
+    assert configured_push_channels(shipped, telegram) == ("socketio", "telegram")
     with pytest.raises(ValueError):
-        configured_push_channels(tmp_path / "missing.yml")
+        configured_push_channels(tmp_path / "missing.yml", {})
