@@ -1,0 +1,1 @@
+"""A person takes over a conversation, with the whole story."""
