@@ -1,0 +1,1 @@
+"""A customer's deadline: "ik heb hem zaterdag nodig voor mijn bruiloft"."""
