@@ -68,6 +68,10 @@ def cmd_check(_args: argparse.Namespace) -> int:
     settings = load_settings()
     catalog = load_catalog(settings.reason_texts_path, settings.message_texts_path)
     print(f"texts ok: {len(catalog.reasons)} reason codes, {len(catalog.messages)} messages")
+    from bot.compensation.rules import load_policy
+
+    policy = load_policy(settings.compensation_rules_path)
+    print(f"compensation rules ok: {len(policy.rules)} rules")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,15 @@ def _hour(name: str, default: int) -> int:
     if not 0 <= hour <= 23:
         raise SettingsError(f"{name} must be an hour from 0 to 23, got {hour}")
     return hour
+
+
+def _clock_time(name: str, default: str) -> time:
+    raw = _text(name, default)
+    try:
+        hour, _, minute = raw.partition(":")
+        return time(int(hour), int(minute or 0))
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a time like 17:00, got {raw!r}") from error
 
 
 def _text(name: str, default: str = "") -> str:
@@ -97,6 +107,12 @@ class Settings:
     whatsapp_templates: dict[str, str]  # language -> approved Content SID
     staff_password: str
     question_flush_seconds: float
+    # Deadlines and making up for it.
+    compensation_rules_path: Path
+    express_cutoff: time  # choose express reshipment before this, shop time
+    express_days: int  # express: days from dispatch to the door
+    express_reminder_minutes: int  # remind the customer this long before the cut-off
+    store_pickup_location: str  # where customers can pick up; empty: no store
 
 
 def _default_database_url() -> str:
@@ -170,6 +186,15 @@ def load_settings() -> Settings:
         # without one the staff pages refuse every login.
         staff_password=_text("STAFF_PASSWORD"),
         question_flush_seconds=_float("QUESTION_FLUSH_SECONDS", 5.0),
+        compensation_rules_path=Path(
+            _text(
+                "COMPENSATION_RULES_PATH", str(PROJECT_ROOT / "bot" / "texts" / "compensation.yml")
+            )
+        ),
+        express_cutoff=_clock_time("EXPRESS_CUTOFF", "17:00"),
+        express_days=_int("EXPRESS_DAYS", 1),
+        express_reminder_minutes=_int("EXPRESS_REMINDER_MINUTES", 120),
+        store_pickup_location=_text("STORE_PICKUP_LOCATION"),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from bot.analytics import tables as _analytics_tables  # noqa: F401 - registers the tables
+from bot.compensation import tables as _compensation_tables  # noqa: F401 - registers the tables
+from bot.deadlines import tables as _deadline_tables  # noqa: F401 - registers the tables
 from bot.handoff import tables as _handoff_tables  # noqa: F401 - registers the tables
 from bot.orders.sql.database import create_db_engine
 from bot.orders.sql.tables import Base

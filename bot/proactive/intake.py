@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
+from bot.deadlines.intake import hand_over_threatened
 from bot.orders.sql.tables import (
     OrderEventRow,
     OrderLineRow,
@@ -71,6 +72,8 @@ class IntakeResult:
     order_ids: list[int] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)
     warning_ids: list[int] = field(default_factory=list)
+    # A move past a deadline the customer told us: a person takes the case at once.
+    handoff_ids: list[int] = field(default_factory=list)
 
 
 def affected_orders_query(delay: SupplierDelay) -> Select:
@@ -113,6 +116,9 @@ def apply_supplier_delay(
                 by_customer[order.customer_id].append(event)
                 result.order_ids.append(order.id)
             renew_date_promises(session, moves, now)
+            result.handoff_ids += hand_over_threatened(
+                session, [(order.id, new) for order, new in moves], now
+            )
             session.flush()
         # One message per customer, however many of their orders moved; the
         # events are new, so no warning for them can exist yet.
@@ -185,6 +191,10 @@ def apply_order_change(
             change.old_value if change.old_value is not None else _current(session, order, change)
         )
         _apply(session, order, change, now)
+        if change.field == "promised_date" and order.promised_date is not None:
+            handoff_ids = hand_over_threatened(session, [(order.id, order.promised_date)], now)
+        else:
+            handoff_ids = []
         event = OrderEventRow(
             order_id=order.id,
             line_id=change.line_id,
@@ -200,6 +210,7 @@ def apply_order_change(
         session.add(event)
         session.flush()
         result = IntakeResult(order_ids=[order.id], event_ids=[event.id])
+        result.handoff_ids = handoff_ids
         notify = change.notify
         if notify is None:
             notify = change.field in SETBACK_FIELDS or change.new_value == "cancelled"

@@ -4,6 +4,8 @@ A date promise that is due soon or past, for an order that has not shipped,
 becomes a warning (at risk, or broken), with the reason when the order system
 has one; the promise is then honestly renewed to the current date. A callback
 time that passed without a callback becomes a warning too.
+A reminder before an express cut-off ("choose before 17:00 to have it by
+Saturday") becomes a warning `reminder_lead` before the cut-off, once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.deadlines.service import REMINDER_KIND
 from bot.orders.sql.tables import OrderRow
 from bot.proactive.outbox import queue_warning
 from bot.proactive.promises import DATE_KINDS, promise_date
@@ -32,7 +35,11 @@ class WatchResult:
 
 
 def watch_promises(
-    session_factory: sessionmaker[Session], today: date, now: datetime, near_days: int = 1
+    session_factory: sessionmaker[Session],
+    today: date,
+    now: datetime,
+    near_days: int = 1,
+    reminder_lead: timedelta = timedelta(hours=2),
 ) -> WatchResult:
     result = WatchResult()
     horizon = today + timedelta(days=near_days)
@@ -44,6 +51,7 @@ def watch_promises(
                 or_(
                     (PromiseRow.kind.in_(DATE_KINDS)) & (PromiseRow.due_date <= horizon),
                     (PromiseRow.kind == "callback") & (PromiseRow.due_at <= now),
+                    (PromiseRow.kind == REMINDER_KIND) & (PromiseRow.due_at <= now + reminder_lead),
                 )
             )
             .order_by(PromiseRow.id)
@@ -57,6 +65,9 @@ def watch_promises(
 def _judge(
     session: Session, promise: PromiseRow, today: date, now: datetime, result: WatchResult
 ) -> None:
+    if promise.kind == REMINDER_KIND:
+        _remind(session, promise, now, result)
+        return
     if promise.kind == "callback":
         promise.status, promise.resolved_at = "broken", now
         result.broken.append(promise.id)
@@ -86,6 +97,17 @@ def _judge(
     if moved and order.promised_date is not None:
         # Honestly renewed: the new date is what the warning tells the customer.
         promise_date(session, order, order.promised_date, now)
+
+
+def _remind(session: Session, promise: PromiseRow, now: datetime, result: WatchResult) -> None:
+    """Before the cut-off: one reminder. After it: too late to be of use, so none."""
+    order = session.get(OrderRow, promise.order_id) if promise.order_id else None
+    if promise.due_at <= now or order is None or order.status in ("cancelled", *KEPT_STATUSES):
+        promise.status, promise.resolved_at = "ended", now
+        return
+    promise.status, promise.resolved_at = "kept", now
+    result.kept.append(promise.id)
+    _warn(session, promise, REMINDER_KIND, now, result)
 
 
 def _warn(

@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import time
+from datetime import timedelta
 from types import FrameType
 
 from bot.clock import shop_today, utcnow
@@ -58,7 +59,10 @@ def run_notifier(settings: Settings, once: bool = False) -> int:
         while not stopping:
             if time.monotonic() - last_watch >= settings.watch_interval_seconds or once:
                 result = watch_promises(
-                    notifier.sessions, shop_today(settings.shop_timezone), utcnow()
+                    notifier.sessions,
+                    shop_today(settings.shop_timezone),
+                    utcnow(),
+                    reminder_lead=timedelta(minutes=settings.express_reminder_minutes),
                 )
                 last_watch = time.monotonic()
                 if result.warning_ids:

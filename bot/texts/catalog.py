@@ -101,6 +101,25 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
         "order",
     ),
     **_keys("alternative_ok", "order", "when"),
+    # Deadlines: "ik heb hem zaterdag nodig voor mijn bruiloft".
+    **_keys(
+        "deadline_ask_date deadline_remembered deadline_options deadline_option_alternative"
+        " deadline_option_person choice_express choice_store_pickup compensation_not_found"
+    ),
+    **_keys("deadline_purpose", "purpose"),
+    **_keys("deadline_past", "date"),
+    **_keys(
+        "deadline_on_time deadline_tight deadline_late", "order", "deadline", "expected", "purpose"
+    ),
+    **_keys("deadline_unknown", "order", "deadline", "purpose"),
+    **_keys("deadline_done", "order"),
+    **_keys("deadline_option_express", "time", "date"),
+    **_keys("deadline_option_store", "location"),
+    **_keys("deadline_reminder_set", "time"),
+    **_keys("express_ok", "order", "when"),
+    **_keys("store_pickup_ok", "order", "location", "when"),
+    **_keys("warning_deadline_threatened", "deadline", "purpose"),
+    **_keys("warning_cutoff_reminder", "order", "date", "time"),
 }
 
 

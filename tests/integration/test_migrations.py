@@ -6,6 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import bot.analytics.tables  # noqa: F401 - registers the question counts
+import bot.compensation.tables  # noqa: F401 - registers the compensations
+import bot.deadlines.tables  # noqa: F401 - registers the customers' deadlines
 import bot.handoff.tables  # noqa: F401 - registers the handoff queue
 import bot.proactive.tables  # noqa: F401 - registers the proactive tables
 from bot.orders.sql.database import create_db_engine
