@@ -243,6 +243,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_services(load_settings(), model=args.model, without=tuple(args.without))
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from bot.cluster import run_cluster
+
+    return run_cluster(load_settings(), model=args.model)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -310,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out a process (tests start their own)",
     )
     run.set_defaults(handler=cmd_run)
+    cluster = commands.add_parser(
+        "cluster", help="nginx, several Rasa instances, notifiers and web on PostgreSQL and Redis"
+    )
+    cluster.add_argument("--model", default="models/order-assistant.tar.gz")
+    cluster.set_defaults(handler=cmd_cluster)
     return parser
 
 

@@ -39,7 +39,9 @@ def active_credentials_path() -> Path:
     return PROJECT_ROOT / "var" / f"credentials.{os.getpid()}.yml"
 
 
-def rasa_server_command(settings: Settings, model: str, credentials: Path) -> list[str]:
+def rasa_server_command(
+    settings: Settings, model: str, credentials: Path, endpoints: Path | None = None
+) -> list[str]:
     command = [
         sys.executable,
         "-m",
@@ -54,7 +56,7 @@ def rasa_server_command(settings: Settings, model: str, credentials: Path) -> li
         "--credentials",
         str(credentials),
         "--endpoints",
-        "endpoints.yml",
+        str(endpoints or "endpoints.yml"),
         "--cors",
         "*",
     ]

@@ -113,6 +113,16 @@ class Settings:
     express_days: int  # express: days from dispatch to the door
     express_reminder_minutes: int  # remind the customer this long before the cut-off
     store_pickup_location: str  # where customers can pick up; empty: no store
+    # Several Rasa instances (`python -m bot cluster`); empty: the embedded default.
+    tracker_store_url: str  # Rasa's SQL tracker store (an SQLAlchemy URL)
+    lock_store_url: str  # Rasa's Redis lock store (redis://host:port/db)
+    socketio_message_queue: str  # python-socketio's Redis manager (redis://...)
+    redis_key_prefix: str  # keys and channels in Redis (alphanumeric)
+    presence_ttl_seconds: float  # a widget counts as open this long after its last heartbeat
+    cluster_instances: int
+    proxy_host: str
+    proxy_port: int  # nginx: the single entry for customers
+    proxy_api_port: int  # nginx: Rasa's HTTP API for the notifiers (internal only)
 
 
 def _default_database_url() -> str:
@@ -195,7 +205,24 @@ def load_settings() -> Settings:
         express_days=_int("EXPRESS_DAYS", 1),
         express_reminder_minutes=_int("EXPRESS_REMINDER_MINUTES", 120),
         store_pickup_location=_text("STORE_PICKUP_LOCATION"),
+        tracker_store_url=_text("TRACKER_STORE_URL"),
+        lock_store_url=_text("LOCK_STORE_URL"),
+        socketio_message_queue=_text("SOCKETIO_MESSAGE_QUEUE"),
+        redis_key_prefix=_key_prefix(),
+        presence_ttl_seconds=_float("PRESENCE_TTL_SECONDS", 30.0),
+        cluster_instances=_int("CLUSTER_INSTANCES", 2),
+        proxy_host=_text("PROXY_HOST", "127.0.0.1"),
+        proxy_port=_int("PROXY_PORT", 8080),
+        proxy_api_port=_int("PROXY_API_PORT", 8081),
     )
+
+
+def _key_prefix() -> str:
+    """Rasa's Redis lock store takes only letters and digits as its key prefix."""
+    prefix = _text("REDIS_KEY_PREFIX", "orderassistant")
+    if not prefix.isalnum():
+        raise SettingsError(f"REDIS_KEY_PREFIX must be letters and digits only, got {prefix!r}")
+    return prefix
 
 
 def _whatsapp_templates() -> dict[str, str]:

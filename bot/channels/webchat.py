@@ -1,43 +1,107 @@
-"""The chat widget's socket.io channel, with one addition: the notifier can ask
-whether a conversation has a widget open right now.
+"""The chat widget's socket.io channel, with two additions: the notifier can
+ask whether a conversation has a widget open right now, and several Rasa
+instances can share one socket.io message queue.
 
 A push to a socket.io conversation nobody is connected to goes nowhere (the
 widget does not fetch missed messages), so the notifier asks first and leaves
 the warning unread for the next visit instead. Answers only to `Authorization: Bearer RASA_TOKEN`.
+
+Several instances (`SOCKETIO_MESSAGE_QUEUE=redis://...`): a widget is connected
+to one instance, and a warning may be pushed through another. Every instance's
+socket.io server then uses python-socketio's Redis client manager, so an emit
+on any instance reaches the widget wherever it is connected, once (each
+instance delivers to its own sockets only). Rasa's socket.io server takes no
+client manager, so the one it builds is given ours before any client connects.
+Whether a widget is open is then kept in Redis too (bot/channels/presence.py),
+so that every instance answers for the whole cluster.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.presence import PresenceUnavailable, RedisPresence
 from bot.settings import load_settings
 from bot.web.auth import bearer_matches
 
+logger = logging.getLogger(__name__)
+
+
+def use_message_queue(sio: socketio.AsyncServer, url: str, channel: str) -> None:
+    """Give a socket.io server that no client has connected to yet a Redis client manager."""
+    manager = socketio.AsyncRedisManager(url, channel=channel)
+    manager.set_server(sio)
+    sio.manager = manager
+    sio.manager_initialized = False
+
 
 class WebchatInput(SocketIOInput):
-    """`socketio` as Rasa ships it, plus GET /webhooks/socketio/presence/<session_id>."""
+    """`socketio` as Rasa ships it, plus GET /webhooks/socketio/presence/<session_id>
+    and, when configured, a message queue shared by every instance."""
 
-    def is_connected(self, session_id: str) -> bool:
+    presence: RedisPresence | None = None
+
+    def is_connected_here(self, session_id: str) -> bool:
+        """A widget on this instance's own socket.io server (one instance only)."""
         if self.sio is None:
             return False
         rooms = self.sio.manager.rooms.get(self.namespace or "/", {})
         return session_id in rooms and bool(rooms[session_id])
 
+    async def is_connected(self, session_id: str) -> bool:
+        if self.presence is not None:
+            return await self.presence.is_connected(session_id)
+        return self.is_connected_here(session_id)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
-        expected = load_settings().rasa_token
+        settings = load_settings()
+        expected = settings.rasa_token
+        if settings.socketio_message_queue and self.sio is not None:
+            prefix = settings.redis_key_prefix
+            use_message_queue(self.sio, settings.socketio_message_queue, f"{prefix}:socketio")
+            self.presence = RedisPresence(
+                settings.socketio_message_queue, prefix, settings.presence_ttl_seconds
+            )
+            self._record_presence(self.sio, self.presence)
 
         @webhook.route("/presence/<session_id>", methods=["GET"])
         async def presence(request: Request, session_id: str) -> HTTPResponse:
             if not bearer_matches(request, expected):
                 return response.json({"error": "unauthorized"}, status=401)
-            return response.json({"connected": self.is_connected(session_id)})
+            try:
+                connected = await self.is_connected(session_id)
+            except PresenceUnavailable as error:
+                # The notifier retries later rather than guess.
+                return response.json({"error": f"presence unknown ({error})"}, status=503)
+            return response.json({"connected": connected})
 
         return webhook
+
+    def _record_presence(self, sio: socketio.AsyncServer, presence: RedisPresence) -> None:
+        """Wrap Rasa's session_request and disconnect handlers to keep the records."""
+        namespace = self.namespace or "/"
+        handlers = sio.handlers[namespace]
+        session_request, disconnect = handlers["session_request"], handlers["disconnect"]
+
+        async def on_session_request(sid: str, data: dict[str, Any] | None) -> None:
+            data = {} if data is None else data  # Rasa fills in a new session id here
+            await session_request(sid, data)
+            if self.session_persistence and data.get("session_id"):
+                await presence.join(str(data["session_id"]), sid)
+
+        async def on_disconnect(sid: str) -> None:
+            await presence.leave(sid)
+            await disconnect(sid)
+
+        sio.on("session_request", handler=on_session_request, namespace=self.namespace)
+        sio.on("disconnect", handler=on_disconnect, namespace=self.namespace)
