@@ -8,6 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.compensation import offer_in_conversation
+from actions.deadlines import apply_pending_deadline
 from actions.services import services
 from actions.turn import read_turn
 from actions.warnings import customer_of, show_unshown
@@ -66,6 +68,9 @@ class ActionAnswerOrderQuestion(Action):
             ]
         for message in reply.messages:
             dispatcher.utter_message(text=message)
+        offer_in_conversation(dispatcher, found, turn, question, reply.messages)
+        # A deadline told before the customer was identified: now it can be weighed.
+        events += apply_pending_deadline(dispatcher, tracker, found, turn)
         events.append(SlotSet("needs_verification", False))
         if reply.follow_up_offer is not None:
             order_id, event_id = reply.follow_up_offer

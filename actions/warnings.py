@@ -14,11 +14,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.follow_up import ask_a_colleague
+from actions.offers import WARNING_KINDS, offers_for
 from actions.services import Services, services
 from actions.turn import Turn, entity_value, read_turn
 from bot.channels.addresses import is_whatsapp
 from bot.channels.whatsapp import template_message, window_open
 from bot.clock import shop_local, utcnow
+from bot.deadlines.service import load_deadlines
 from bot.explain import Explainer
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
@@ -85,6 +87,9 @@ def show_warning(
     if shown is None:
         return []  # shown before (a retried push) or not this customer's: say nothing
     orders = [order for order in map(found.orders.get_order, shown.order_ids) if order]
+    deadlines = load_deadlines(found.sessions, shown.order_ids)
+    # Making up for it, recorded once: a warning shown again offers nothing new.
+    offers = offers_for(found, orders, language, "warning") if shown.kind in WARNING_KINDS else []
     message = compose_warning(
         shown.kind,
         orders,
@@ -98,6 +103,8 @@ def show_warning(
             if shown.promised_at
             else None
         ),
+        deadlines=deadlines,
+        offers=offers,
     )
     if message.texts and template is not None:
         dispatcher.utter_message(

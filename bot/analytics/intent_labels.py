@@ -25,6 +25,16 @@ INTENT_LABELS: dict[str, dict[str, str]] = {
     "request_human": {"nl": "Een medewerker spreken", "en": "Talk to a person"},
     "opt_out": {"nl": "Geen berichten meer (afmelden)", "en": "No more messages (opt out)"},
     "opt_in": {"nl": "Weer berichten ontvangen (aanmelden)", "en": "Messages again (opt in)"},
+    "inform_deadline": {
+        "nl": "Ik heb hem nodig op ... (een deadline)",
+        "en": "I need it by ... (a deadline)",
+    },
+    "choose_express": {"nl": "Met spoed versturen", "en": "Send by express"},
+    "choose_store_pickup": {"nl": "Ophalen in de winkel", "en": "Pick up in store"},
+    "accept_compensation": {
+        "nl": "Neemt het aanbod aan (compensatie)",
+        "en": "Accepts the offer (compensation)",
+    },
     "order_number": {"nl": "Geeft een bestelnummer", "en": "Gives an order number"},
     "postcode": {"nl": "Geeft een postcode", "en": "Gives a postcode"},
     "email": {"nl": "Geeft een e-mailadres", "en": "Gives an email address"},

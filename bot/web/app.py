@@ -108,6 +108,7 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
                 "order_ids": result.order_ids,
                 "warnings_queued": len(result.warning_ids),
                 "warning_ids": result.warning_ids,
+                "handoff_ids": result.handoff_ids,
             },
             status=202,
         )
@@ -133,6 +134,7 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
                 "event_ids": result.event_ids,
                 "warnings_queued": len(result.warning_ids),
                 "warning_ids": result.warning_ids,
+                "handoff_ids": result.handoff_ids,
             },
             status=202,
         )
