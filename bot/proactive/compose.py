@@ -166,5 +166,6 @@ def with_offers(message: WarningMessage, offers: list[OfferLine]) -> WarningMess
         logger.error("compensation left out of a warning: it would stand beside a promotion")
         return message
     message.texts = texts
-    message.buttons = [Button(o.accept_title, o.payload) for o in offers] + message.buttons
+    # After the choices: "1. Ik wacht" stays the first choice, on every channel.
+    message.buttons = message.buttons + [Button(o.accept_title, o.payload) for o in offers]
     return message
