@@ -12,13 +12,20 @@ MODEL := models/order-assistant.tar.gz
 # that is older than a changed lock file, so that the new packages get installed.
 WIDGET := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
+# The production profile (make run-cluster): the local PostgreSQL and Redis unless set.
+CLUSTER_ENV := DATABASE_URL="$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}" \
+	TRACKER_STORE_URL="$${TRACKER_STORE_URL:-$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}}" \
+	LOCK_STORE_URL="$${LOCK_STORE_URL:-redis://127.0.0.1:6379/0}" \
+	SOCKETIO_MESSAGE_QUEUE="$${SOCKETIO_MESSAGE_QUEUE:-redis://127.0.0.1:6379/0}"
 TRAINING_FILES := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 PYTEST := $(BIN)/python -m pytest
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help run test lint typecheck test-unit test-integration test-e2e test-conversations \
-	validate train widget nlu-report bench bench-lookup bench-proactive seed lock clean
+	validate train widget nlu-report bench bench-lookup bench-proactive seed lock clean \
+	nginx run-cluster test-cluster bench-cluster
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -49,6 +56,14 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" != 0 ]; then echo "chromium is missing: run 'sudo apt-get install chromium'" >&2; exit 1; fi
 	apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
 
+# Debian's nginx, the cluster's load balancer (run as a child process, not a system service).
+$(NGINX):
+	@echo "installing Debian's nginx for the cluster"
+	@if [ "$$(id -u)" != 0 ]; then echo "nginx is missing: run 'sudo apt-get install nginx'" >&2; exit 1; fi
+	apt-get install -y -q nginx >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null; }
+
+nginx: $(NGINX) ## install Debian's nginx (the cluster's load balancer) when missing
+
 $(MODEL): $(BIN)/.installed $(TRAINING_FILES)
 	@echo "training the model (about a minute)"
 	$(BIN)/rasa train --config config.yml --domain domain --data data --out models --fixed-model-name order-assistant
@@ -61,6 +76,10 @@ seed: $(BIN)/.installed ## migrate the database and seed the demo shop (once)
 run: $(BIN)/.installed $(WIDGET) seed $(MODEL) ## run the assistant: Rasa (REST, socket.io) and the action server
 	$(BIN)/python -m bot check
 	$(BIN)/python -m bot run --model $(MODEL)
+
+run-cluster: $(BIN)/.installed $(WIDGET) $(MODEL) $(NGINX) ## nginx, 2 Rasa instances, 2 action servers, 2 notifiers, web on PostgreSQL + Redis
+	$(BIN)/python -m bot check
+	$(CLUSTER_ENV) $(BIN)/python -m bot cluster --model $(MODEL)
 
 lint: $(BIN)/.installed ## ruff check and format check
 	$(BIN)/ruff check bot actions tests scripts
@@ -85,7 +104,10 @@ test-conversations: $(MODEL) ## rasa test on the conversation stories, both lang
 test-e2e: $(MODEL) $(WIDGET) $(CHROMIUM) ## real servers over REST and socket.io, and the shop site in headless Chromium
 	$(PYTEST) tests/e2e
 
-test: lint typecheck test-unit validate test-integration test-conversations test-e2e ## everything above
+test-cluster: $(MODEL) $(NGINX) ## two Rasa instances behind nginx on PostgreSQL and Redis, real processes
+	$(PYTEST) tests/cluster
+
+test: lint typecheck test-unit validate test-integration test-conversations test-e2e test-cluster ## everything above
 	@echo "all test suites passed"
 
 nlu-report: $(BIN)/.installed ## cross-validated intent F1 per intent and language (not part of make test)
@@ -97,6 +119,9 @@ bench: $(MODEL) ## latency and throughput against a bare rasa-init baseline, plu
 
 bench-proactive: $(MODEL) ## a supplier delay reaching 10,000 customers, beside Rasa's own trigger_intent limit
 	$(BIN)/python -m scripts.bench_proactive
+
+bench-cluster: $(MODEL) $(NGINX) ## messages/s and p50/p95 through nginx with 1 and 2 Rasa instances
+	$(BIN)/python -m scripts.bench_cluster
 
 bench-lookup: $(BIN)/.installed ## only the order lookup with 1,000,000 orders in PostgreSQL
 	$(BIN)/python -m scripts.bench_lookup

@@ -1,4 +1,5 @@
-"""Greeting, small talk, fallback and the way to a person, in the customer's language."""
+"""Greeting, small talk and fallback, in the customer's language; an angry
+customer, or one not understood twice in a row, goes to a person."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import consecutive_fallbacks, hand_over
 from actions.services import services
 from actions.turn import read_turn
 from actions.warnings import customer_of, show_unshown
@@ -63,7 +65,10 @@ class ActionReplySmalltalk(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        turn = read_turn(tracker, services())
+        found = services()
+        turn = read_turn(tracker, found)
+        if turn.mood == "angry":
+            return hand_over(dispatcher, tracker, found, turn, "angry")
         _say(dispatcher, SMALLTALK_MESSAGES.get(turn.intent, "fallback"), turn.language)
         return turn.language_events(tracker)
 
@@ -79,6 +84,11 @@ class ActionHandleFallback(Action):
     ) -> list[dict[str, Any]]:
         found = services()
         turn = read_turn(tracker, found)
+        if turn.mood == "angry":
+            return hand_over(dispatcher, tracker, found, turn, "angry")
+        if not turn.too_long and consecutive_fallbacks(tracker.events) >= 2:
+            # Not understood twice in a row: a person, rather than a third try.
+            return hand_over(dispatcher, tracker, found, turn, "not_understood")
         if turn.too_long:
             dispatcher.utter_message(
                 text=found.catalog.message(
@@ -87,16 +97,4 @@ class ActionHandleFallback(Action):
             )
         else:
             _say(dispatcher, "fallback", turn.language)
-        return turn.language_events(tracker)
-
-
-class ActionOfferHuman(Action):
-    def name(self) -> str:
-        return "action_offer_human"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        turn = read_turn(tracker, services())
-        _say(dispatcher, "request_human", turn.language)
         return turn.language_events(tracker)

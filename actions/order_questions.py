@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compensation import offer_in_conversation
 from actions.deadlines import apply_pending_deadline
+from actions.handoff import hand_over
 from actions.services import services
 from actions.turn import read_turn
 from actions.warnings import customer_of, show_unshown
@@ -66,12 +67,17 @@ class ActionAnswerOrderQuestion(Action):
                 SlotSet("email", None),
                 SlotSet("needs_verification", True),
             ]
+        if turn.mood == "upset":
+            dispatcher.utter_message(text=found.catalog.message("upset_apology", turn.language))
         for message in reply.messages:
             dispatcher.utter_message(text=message)
         offer_in_conversation(dispatcher, found, turn, question, reply.messages)
         # A deadline told before the customer was identified: now it can be weighed.
         events += apply_pending_deadline(dispatcher, tracker, found, turn)
         events.append(SlotSet("needs_verification", False))
+        if turn.mood == "angry":
+            # The answer first (they asked), then a person with the whole story.
+            return [*events, *hand_over(dispatcher, tracker, found, turn, "angry")]
         if reply.follow_up_offer is not None:
             order_id, event_id = reply.follow_up_offer
             events.append(SlotSet("follow_up_offer", f"{order_id}:{event_id}"))

@@ -12,6 +12,7 @@ from rasa_sdk.events import SlotSet
 from actions.services import Services
 from bot.channels.addresses import PLATFORM_CHANNELS
 from bot.clock import utcnow
+from bot.handoff.mood import mood_of
 from bot.identity import Identity, resolve_identity
 from bot.language import choose_language
 from bot.orders.matching import parse_order_number
@@ -30,6 +31,7 @@ class Turn:
     identity: Identity
     order_number: int | None  # named in this message
     too_long: bool
+    mood: str = "calm"  # calm, upset or angry (bot/handoff/mood.py)
 
     def language_events(self, tracker: Tracker) -> list[dict[str, Any]]:
         if tracker.get_slot("language") == self.language:
@@ -113,4 +115,5 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
         identity=identity,
         order_number=parse_order_number(entity_value(tracker, "order_number")),
         too_long=len(text) > settings.max_message_chars,
+        mood=mood_of(text[: settings.max_message_chars]),
     )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
+from bot.handoff.hours import parse_days
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +42,13 @@ def _hour(name: str, default: int) -> int:
     if not 0 <= hour <= 23:
         raise SettingsError(f"{name} must be an hour from 0 to 23, got {hour}")
     return hour
+
+
+def _days(name: str, default: str) -> frozenset[int]:
+    try:
+        return parse_days(_text(name, default))
+    except ValueError as error:
+        raise SettingsError(f"{name}: {error}") from error
 
 
 def _clock_time(name: str, default: str) -> time:
@@ -105,6 +114,15 @@ class Settings:
     twilio_api_url: str
     twilio_whatsapp_number: str
     whatsapp_templates: dict[str, str]  # language -> approved Content SID
+    # When a person answers a handoff (shop time zone) and how soon.
+    service_days: frozenset[int]
+    service_start: int
+    service_end: int
+    handoff_answer_minutes: int
+    # An optional helpdesk for handoffs (Zendesk); off when the URL is empty.
+    zendesk_url: str
+    zendesk_email: str
+    zendesk_token: str
     staff_password: str
     question_flush_seconds: float
     # Deadlines and making up for it.
@@ -192,6 +210,13 @@ def load_settings() -> Settings:
         # The WhatsApp sender when it is not the SMS number (TWILIO_NUMBER).
         twilio_whatsapp_number=_text("TWILIO_WHATSAPP_NUMBER"),
         whatsapp_templates=_whatsapp_templates(),
+        service_days=_days("SERVICE_DAYS", "mon-fri"),
+        service_start=_hour("SERVICE_HOURS_START", 9),
+        service_end=_hour("SERVICE_HOURS_END", 17),
+        handoff_answer_minutes=_int("HANDOFF_ANSWER_MINUTES", 30),
+        zendesk_url=_text("ZENDESK_URL").rstrip("/"),
+        zendesk_email=_text("ZENDESK_EMAIL"),
+        zendesk_token=_text("ZENDESK_API_TOKEN"),
         # No default: `python -m bot run` makes one for the run when unset;
         # without one the staff pages refuse every login.
         staff_password=_text("STAFF_PASSWORD"),

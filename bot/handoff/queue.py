@@ -240,11 +240,13 @@ def close(sessions: sessionmaker[Session], handoff_id: int, now: datetime) -> Ha
         return _handoff(row)
 
 
-def close_conversation(sessions: sessionmaker[Session], sender_id: str, now: datetime) -> None:
-    """The assistant took the conversation back (from the conversation's side)."""
+def close_conversation(
+    sessions: sessionmaker[Session], sender_id: str, now: datetime
+) -> Handoff | None:
+    """The assistant takes the conversation back; the handoff that was open, if any."""
     with sessions() as session, session.begin():
-        session.execute(
-            update(HandoffRow)
-            .where(HandoffRow.sender_id == sender_id, HandoffRow.status.in_(OPEN))
-            .values(status="closed", closed_at=now)
-        )
+        row = open_for_conversation(session, sender_id)
+        if row is None:
+            return None
+        row.status, row.closed_at = "closed", now
+        return _handoff(row)

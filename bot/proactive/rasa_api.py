@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -62,3 +63,34 @@ class RasaApi:
             raise PushFailed(f"Rasa rejected the request: {response.text[:200]}", retryable=False)
         if not response.ok:
             raise PushFailed(f"Rasa answered {response.status_code}")
+
+    def run_action(self, sender_id: str, action: str, output_channel: str) -> None:
+        """Run one action in a conversation, even a paused one (a person's reply,
+        handing back). Rasa marks the endpoint deprecated but keeps it in 3.x: it is
+        the one way to speak into a conversation the assistant must not answer."""
+        url = f"{self.base_url}/conversations/{path_segment(sender_id)}/execute"
+        try:
+            response = self.session.post(
+                url,
+                params={"output_channel": output_channel, "token": self.token},
+                json={"name": action},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            raise PushFailed(f"Rasa unreachable: {type(error).__name__}") from error
+        if not response.ok:
+            raise PushFailed(f"Rasa answered {response.status_code}")
+
+    def conversation_events(self, sender_id: str) -> list[dict[str, Any]]:
+        """Rasa's record of a conversation (its events), for the person taking over."""
+        url = f"{self.base_url}/conversations/{path_segment(sender_id)}/tracker"
+        try:
+            response = self.session.get(
+                url, params={"token": self.token, "include_events": "ALL"}, timeout=self.timeout
+            )
+        except requests.RequestException as error:
+            raise PushFailed(f"Rasa unreachable: {type(error).__name__}") from error
+        if not response.ok:
+            raise PushFailed(f"Rasa answered {response.status_code}")
+        events = response.json().get("events") or []
+        return [event for event in events if isinstance(event, dict)]

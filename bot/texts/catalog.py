@@ -58,6 +58,11 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
         " status_label_cancelled choose_by_number"
     ),
     **_keys("greet_known", "name"),
+    **_keys("handoff_sorry handoff_not_understood upset_apology"),
+    "handoff_now": frozenset({"time"}),
+    "handoff_later": frozenset({"when", "time"}),
+    "staff_reply": frozenset({"name", "text"}),
+    "assistant_back": frozenset({"name"}),
     **_keys("message_too_long", "limit"),
     **_keys("order_not_on_account", "order_id"),
     **_keys("follow_up_recorded", "order_id", "when"),

@@ -9,6 +9,7 @@
   POST /api/v1/promises/{promise_id}/kept  staff kept a promise (called back, answered)
   GET  /shop, /shop/orders, /shop/orders/{id}   the demo shop site (bot/web/site.py)
   GET  /staff, /staff/api/stats           the staff dashboard behind a login (bot/web/staff.py)
+  GET  /staff/handoffs[/{id}]              handoffs: claim, reply, hand back (staff_handoffs.py)
   GET  /health
 
 Every /api call needs `Authorization: Bearer ORDER_API_TOKEN`.
@@ -46,6 +47,7 @@ from bot.web.requests import (
 from bot.web.site import ShopSite, add_shop_site
 from bot.web.staff import StaffDashboard, add_staff_dashboard
 from bot.web.staff_auth import StaffAuth
+from bot.web.staff_handoffs import StaffHandoffs, add_staff_handoffs
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +71,11 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
         settings.message_texts_path,
         {"shop": settings.shop_name, "contact": settings.shop_contact},
     )
-    add_shop_site(
-        app, ShopSite(settings, catalog, build_order_system(settings, sessions), sessions)
-    )
-    add_staff_dashboard(app, StaffDashboard(settings, sessions), StaffAuth(settings))
+    orders = build_order_system(settings, sessions)
+    add_shop_site(app, ShopSite(settings, catalog, orders, sessions))
+    staff_pages = StaffDashboard(settings, sessions)
+    add_staff_dashboard(app, staff_pages, StaffAuth(settings))
+    add_staff_handoffs(app, StaffHandoffs(settings, catalog, orders, sessions, staff_pages))
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:

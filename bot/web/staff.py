@@ -113,8 +113,9 @@ class StaffDashboard:
 
     def render(self, request: Request, name: str, status: int = 200, **values: Any) -> HTTPResponse:
         language = self.language(request)
+        values.setdefault("t", STAFF_TEXTS[language])  # a page may bring more words
         page = self.templates.get_template(name).render(
-            t=STAFF_TEXTS[language], lang=language, shop=self.settings.shop_name, **values
+            lang=language, shop=self.settings.shop_name, **values
         )
         response = html(page, status=status)
         response.headers["Cache-Control"] = "no-store"

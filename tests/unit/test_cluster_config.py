@@ -80,3 +80,45 @@ def test_the_key_prefix_is_letters_and_digits(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("REDIS_KEY_PREFIX", "shop:one")
     with pytest.raises(SettingsError):
         load_settings()
+
+
+async def _ignore(_message: object) -> None:
+    return None
+
+
+def test_the_widget_channel_shares_a_message_queue_when_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socketio
+
+    from bot.channels.webchat import WebchatInput
+
+    # Nothing connects here: the clients connect on first use.
+    monkeypatch.setenv("SOCKETIO_MESSAGE_QUEUE", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("REDIS_KEY_PREFIX", "shop1")
+    channel = WebchatInput.from_credentials({"session_persistence": True})
+    channel.blueprint(_ignore)
+    assert channel.sio is not None
+    assert isinstance(channel.sio.manager, socketio.AsyncRedisManager)
+    assert channel.sio.manager.server is channel.sio
+    assert channel.sio.manager.channel == "shop1:socketio"
+    assert isinstance(channel, WebchatInput) and channel.presence is not None
+    handlers = channel.sio.handlers["/"]
+    assert handlers["session_request"].__name__ == "on_session_request"
+    assert handlers["disconnect"].__name__ == "on_disconnect"
+    assert "user_uttered" in handlers
+
+
+def test_without_a_message_queue_the_widget_channel_is_rasas_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socketio
+
+    from bot.channels.webchat import WebchatInput
+
+    monkeypatch.delenv("SOCKETIO_MESSAGE_QUEUE", raising=False)
+    channel = WebchatInput.from_credentials({"session_persistence": True})
+    channel.blueprint(_ignore)
+    assert channel.sio is not None
+    assert not isinstance(channel.sio.manager, socketio.AsyncRedisManager)
+    assert isinstance(channel, WebchatInput) and channel.presence is None

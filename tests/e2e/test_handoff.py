@@ -1,0 +1,117 @@
+"""A person takes over, with real processes: Erik asks for a person in the chat
+widget, the assistant falls silent, a staff member reads the whole story on
+the staff page, replies into the same chat, and hands it back."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+import requests
+
+from bot.identity import make_customer_token
+from tests.e2e.chat_client import ChatClient
+from tests.e2e.conftest import SHOP_SECRET, RunningAssistant
+
+STAFF_PASSWORD = "e2e-staff-password"
+
+
+@pytest.fixture(scope="module")
+def assistant_env() -> dict[str, str]:
+    # A person is always in (the hours themselves are unit-tested).
+    return {
+        "STAFF_PASSWORD": STAFF_PASSWORD,
+        "SERVICE_DAYS": "mon-sun",
+        "SERVICE_HOURS_START": "0",
+        "SERVICE_HOURS_END": "23",
+    }
+
+
+def staff_session(assistant: RunningAssistant) -> requests.Session:
+    staff = requests.Session()
+    login = staff.post(
+        f"{assistant.web_url}/staff/login", data={"password": STAFF_PASSWORD}, timeout=10
+    )
+    assert login.status_code == 200 and login.url.endswith("/staff"), login.text[:300]
+    return staff
+
+
+def test_erik_is_handed_over_answered_by_a_person_and_handed_back(
+    assistant: RunningAssistant,
+) -> None:
+    staff = staff_session(assistant)
+
+    async def scenario() -> None:
+        async with ChatClient(assistant.rasa_url, make_customer_token(1001, SHOP_SECRET)) as chat:
+            assert "Gazelle" in "\n".join(
+                await chat.say("wat is er gewijzigd aan mijn bestelling?")
+            )
+            handed = "\n".join(await chat.say("mag ik iemand spreken"))
+            assert "hoeft niets opnieuw te vertellen" in handed
+
+            # The assistant is silent while a person has the conversation.
+            start = len(chat.received)
+            await chat.client.emit(
+                "user_uttered",
+                {
+                    "message": "hallo, is daar iemand?",
+                    "session_id": chat.session_id,
+                    "customData": {"customer_token": chat.token},
+                },
+            )
+            await asyncio.sleep(3)
+            assert chat.texts(start) == []
+
+            queue = staff.get(f"{assistant.web_url}/staff/handoffs", timeout=10)
+            [handoff_id] = re.findall(r'data-handoff="(\d+)"', queue.text)
+            page = staff.get(f"{assistant.web_url}/staff/handoffs/{handoff_id}", timeout=10).text
+            # The whole story: who, which order, the own words, what was said, after too.
+            assert "Erik de Vries" in page and "Gazelle" in page
+            assert "mag ik iemand spreken" in page
+            assert "hallo, is daar iemand?" in page  # said after the handoff, from Rasa's record
+            assert "vroeg om een medewerker" in page
+
+            base = f"{assistant.web_url}/staff/handoffs/{handoff_id}"
+            staff.post(f"{base}/claim", data={"name": "Miranda"}, timeout=10)
+            start = len(chat.received)
+            sent = staff.post(f"{base}/reply", data={"text": "Ik bel Gazelle nu even."}, timeout=30)
+            assert "Verstuurd naar de klant" in sent.text
+            await chat.wait_for(
+                lambda texts: "Miranda van Fietsen & Meer: Ik bel Gazelle nu even." in texts,
+                since=start,
+            )
+
+            start = len(chat.received)
+            staff.post(f"{base}/close", timeout=30)
+            await chat.wait_for(
+                lambda texts: any("Miranda heeft het gesprek teruggegeven" in t for t in texts),
+                since=start,
+            )
+            # The assistant answers again.
+            again = await chat.say("wat is er gewijzigd aan mijn bestelling?")
+            assert "Gazelle" in "\n".join(again), again
+            listed = staff.get(f"{assistant.web_url}/staff/handoffs", timeout=10).text
+            assert f'data-handoff="{handoff_id}"' not in listed
+
+    asyncio.run(scenario())
+
+
+def test_emma_asks_for_a_person_in_english(assistant: RunningAssistant) -> None:
+    token = make_customer_token(1005, SHOP_SECRET)
+    said = "\n".join(assistant.say("emma-rest", "can I talk to a human please", token=token))
+    assert "won't have to tell anything again" in said
+    # Paused: nothing more from the assistant until a person hands it back.
+    assert assistant.say("emma-rest", "hello?", token=token) == []
+
+
+def test_the_handoff_pages_need_the_staff_login(assistant: RunningAssistant) -> None:
+    page = requests.get(f"{assistant.web_url}/staff/handoffs", timeout=10, allow_redirects=False)
+    assert page.status_code in (302, 303) and "/staff/login" in page.headers["Location"]
+    post = requests.post(
+        f"{assistant.web_url}/staff/handoffs/1/reply",
+        data={"text": "x"},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert post.status_code in (302, 303)
