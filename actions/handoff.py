@@ -28,6 +28,7 @@ from actions.services import Services, services
 from actions.turn import Turn, read_turn
 from actions.warnings import customer_of, show_unshown
 from bot.clock import shop_local, utcnow
+from bot.deadlines.service import load_deadlines
 from bot.explain import Explainer
 from bot.handoff import queue
 from bot.handoff.conversation import customers_words, recent_lines
@@ -69,14 +70,17 @@ def hand_over(
     opening = hours.next_opening(now)
     answer_by = opening + timedelta(minutes=settings.handoff_answer_minutes)
     said = recent_lines(tracker.events)
+    order_ids = _orders_of(turn, found, customer_id)
+    deadlines = [d.day for d in load_deadlines(found.sessions, order_ids).values()]
     request = queue.HandoffRequest(
         reason=reason,
         mood=turn.mood,
         language=turn.language,
         customer_id=customer_id,
-        order_ids=_orders_of(turn, found, customer_id),
+        order_ids=order_ids,
         question=customers_words(said),
         said=said,
+        deadline=min(deadlines, default=None),  # the most urgent one
         sender_id=tracker.sender_id,
         channel=tracker.get_latest_input_channel(),
     )

@@ -21,6 +21,8 @@ from actions.handoff import ActionHandOver, ActionRelayStaffReply, ActionResumeA
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services, build_services, use_services
 from bot.clock import utcnow
+from bot.deadlines.parse import ParsedDeadline
+from bot.deadlines.service import save_deadline
 from bot.handoff import queue
 from bot.handoff.tables import HandoffRow
 from bot.identity import make_customer_token
@@ -113,6 +115,16 @@ def test_asking_for_a_person_hands_over_the_whole_story(
     # Asking again keeps the one handoff.
     ActionHandOver().run(CollectingDispatcher(), erik("hallo??", "request_human", BEFORE), DOMAIN)
     assert len(handoffs(services)) == 1
+
+
+def test_the_orders_deadline_goes_along(services: Services, today: date) -> None:
+    told = ParsedDeadline(today + timedelta(days=4), "zaterdag", before=False, purpose="bruiloft")
+    save_deadline(services.sessions, 10001, 1001, told, "nl", utcnow())
+    ActionHandOver().run(
+        CollectingDispatcher(), erik("mag ik iemand spreken", "request_human"), DOMAIN
+    )
+    [row] = handoffs(services)
+    assert row.deadline == today + timedelta(days=4)
 
 
 def test_outside_service_hours_the_customer_hears_when(
