@@ -8,6 +8,10 @@ Contract (JSON, `Authorization: Bearer ORDER_API_KEY`):
   POST /orders/{id}/informed {event_id}         204
   POST /follow-up-requests   {order_id, customer_id, topic, event_id}   {"id": N}
 Timeouts, retries and errors are handled in `_request` only.
+
+Deadlines customers tell ("zaterdag, voor mijn bruiloft") and compensations
+offered are kept in our own database (DATABASE_URL: `order_deadlines`,
+`compensations`), keyed by the shop's order id: the API needs nothing for them.
 """
 
 from __future__ import annotations
