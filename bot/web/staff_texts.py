@@ -66,6 +66,7 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
         "kind_pickup_date": "ophaaldatum",
         "kind_keep_posted": "op de hoogte houden",
         "kind_callback": "antwoord van een collega",
+        "kind_cutoff_reminder": "herinnering voor de sluitingstijd van spoed",
     },
     "en": {
         "title": "Staff dashboard",
@@ -127,6 +128,7 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
         "kind_pickup_date": "pickup date",
         "kind_keep_posted": "keep posted",
         "kind_callback": "answer from a colleague",
+        "kind_cutoff_reminder": "reminder before the express cut-off",
     },
 }
 
