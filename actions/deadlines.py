@@ -250,7 +250,7 @@ class ActionChooseExpress(_OrderChoice):
         store = choice.turn.intent == "choose_store_pickup"
         location = found.settings.store_pickup_location
         if store and not location:
-            choice.say("which_order")
+            choice.say("request_human")  # the shop has no store: a person helps on
             return []
         try:
             when = ask_a_colleague(

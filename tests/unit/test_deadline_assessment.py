@@ -105,3 +105,32 @@ def test_the_reminder_before_the_cut_off_has_a_button_for_express(catalog: Catal
         "cutoff_reminder", [order], [], catalog, "nl", WEDNESDAY.date(), promised_at=cutoff
     )
     assert gone.texts == []
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize(
+    ("expected", "words"),
+    [
+        (date(2026, 11, 27), {"nl": "dat gaat goed", "en": "so that works"}),
+        (SATURDAY, {"nl": "krap", "en": "tight"}),
+        (date(2026, 12, 5), {"nl": "te laat", "en": "too late"}),
+        (None, {"nl": "weten nog niet", "en": "don't know yet"}),
+    ],
+)
+def test_each_verdict_reads_plainly_in_both_languages(
+    catalog: Catalog, language: str, expected: date | None, words: dict[str, str]
+) -> None:
+    from actions.deadlines import _options, _verdict
+    from bot.deadlines.parse import ParsedDeadline
+    from bot.explain import Explainer
+
+    order = make_order(status="changed", promised_date=expected)
+    assessment = assess(order, SATURDAY, WEDNESDAY, OPTIONS)
+    explainer = Explainer(catalog, language, WEDNESDAY.date())
+    parsed = ParsedDeadline(SATURDAY, "zaterdag", False, "bruiloft")
+    verdict = _verdict(explainer, order, assessment, parsed)
+    assert words[language] in verdict and "bruiloft" in verdict
+    if assessment.at_risk:
+        lines, buttons = _options(explainer, order, assessment)
+        assert len(lines) == len(buttons) + 1  # a heading, then one line per button
+        assert buttons[-1]["payload"] == "/request_human"
