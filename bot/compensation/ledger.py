@@ -31,6 +31,41 @@ class Offered:
     currency: str
 
 
+@dataclass(frozen=True)
+class Given:
+    """An offer already on the order."""
+
+    rule: str
+    change_key: str
+    value_cents: int
+    status: str
+
+
+def to_offer(policy: Policy, candidates: list[Earned], given: list[Given]) -> list[Earned]:
+    """What to offer now: nothing offered before for the same change (by the same
+    rule, or by another rule of its group), and nothing beyond the cap per order."""
+    taken = {(g.rule, g.change_key) for g in given}
+    groups = {
+        (found.group or found.code, g.change_key)
+        for g in given
+        if (found := policy.rule(g.rule)) is not None
+    }
+    total = sum(g.value_cents for g in given if g.status in GIVEN)
+    chosen: list[Earned] = []
+    for candidate in candidates:
+        rule = candidate.rule
+        group = (rule.group or rule.code, candidate.change_key)
+        if (rule.code, candidate.change_key) in taken or group in groups:
+            continue  # offered before for this change
+        if total + rule.value_cents > policy.cap_per_order_cents:
+            logger.info("compensation %s left out: the cap per order is reached", rule.code)
+            continue
+        total += rule.value_cents
+        groups.add(group)
+        chosen.append(candidate)
+    return chosen
+
+
 def broken_promises(session: Session, order_id: int) -> list[int]:
     """Date promises of this order that broke (the watcher said so)."""
     return list(
@@ -71,37 +106,22 @@ def offer_compensations(
     candidates = earned(policy, order, broken_promises(session, order.id))
     if not candidates:
         return []
-    given = session.execute(
-        select(CompensationRow.rule, CompensationRow.change_key).where(
-            CompensationRow.order_id == order.id
-        )
-    ).all()
-    total = session.execute(
-        select(func.coalesce(func.sum(CompensationRow.value_cents), 0)).where(
-            CompensationRow.order_id == order.id, CompensationRow.status.in_(GIVEN)
-        )
-    ).scalar_one()
-    taken = {(rule, key) for rule, key in given}
-    groups = {
-        ((found.group or found.code), key)
-        for rule, key in given
-        if (found := policy.rule(rule)) is not None
-    }
+    given = [
+        Given(rule, key, int(value), status)
+        for rule, key, value, status in session.execute(
+            select(
+                CompensationRow.rule,
+                CompensationRow.change_key,
+                CompensationRow.value_cents,
+                CompensationRow.status,
+            ).where(CompensationRow.order_id == order.id)
+        ).all()
+    ]
     made: list[Offered] = []
-    for candidate in candidates:
-        rule = candidate.rule
-        group = (rule.group or rule.code, candidate.change_key)
-        if (rule.code, candidate.change_key) in taken or group in groups:
-            continue  # offered before for this change
-        if int(total) + rule.value_cents > policy.cap_per_order_cents:
-            logger.info("compensation %s for order %s left out: cap reached", rule.code, order.id)
-            continue
+    for candidate in to_offer(policy, candidates, given):
         row = _insert(session, order, candidate, now, offered_in)
-        if row is None:
-            continue
-        total = int(total) + rule.value_cents
-        groups.add(group)
-        made.append(Offered(row.id, order.id, rule.code, rule.value_cents, order.currency))
+        if row is not None:
+            made.append(Offered(row.id, order.id, row.rule, row.value_cents, order.currency))
     return made
 
 

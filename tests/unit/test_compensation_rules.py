@@ -160,3 +160,24 @@ def test_a_change_past_the_deadline_says_so(catalog: Catalog) -> None:
         "change", [order], [41], catalog, "nl", TODAY, deadlines={order.id: in_time}
     )
     assert "uiterlijk" not in message.texts[0]
+
+
+def test_never_twice_for_the_same_change_and_never_beyond_the_cap(policy: Policy) -> None:
+    from bot.compensation.ledger import Given, to_offer
+
+    late_and_broken = earned(policy, delayed(11, TABLET), [5])
+    assert [e.rule.code for e in late_and_broken] == ["delay_voucher", "free_shipping"]
+    assert to_offer(policy, late_and_broken, []) == late_and_broken
+    # Offered before: the same rule for the same change is not offered again.
+    before = [Given("delay_voucher", "order", 1000, "accepted")]
+    assert [e.rule.code for e in to_offer(policy, late_and_broken, before)] == ["free_shipping"]
+    # Nor by another rule of its group (the bike's service stands for the voucher).
+    sibling = [Given("maintenance_voucher", "order", 4500, "offered")]
+    assert [e.rule.code for e in to_offer(policy, late_and_broken, sibling)] == ["free_shipping"]
+    # The cap: 6000 per order; 5500 given leaves no room for 695.
+    full = [Given("maintenance_voucher", "order", 4500, "offered")] + [
+        Given("other", "event:1", 1000, "accepted")
+    ]
+    assert to_offer(policy, late_and_broken[1:], full) == []
+    capped = Policy(rules=policy.rules, cap_per_order_cents=1500)
+    assert [e.rule.code for e in to_offer(capped, late_and_broken, [])] == ["delay_voucher"]
