@@ -10,7 +10,6 @@ HTTP API: action_relay_staff_reply and action_resume_assistant.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -67,8 +66,7 @@ def hand_over(
     hours = ServiceHours(
         settings.service_days, settings.service_start, settings.service_end, settings.shop_timezone
     )
-    opening = hours.next_opening(now)
-    answer_by = opening + timedelta(minutes=settings.handoff_answer_minutes)
+    opening, answer_by = hours.answer_window(now, settings.handoff_answer_minutes)
     said = recent_lines(tracker.events)
     order_ids = _orders_of(turn, found, customer_id)
     deadlines = [d.day for d in load_deadlines(found.sessions, order_ids).values()]

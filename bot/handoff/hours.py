@@ -32,6 +32,21 @@ class ServiceHours:
                 return opening.astimezone(timezone.utc).replace(tzinfo=None)
         raise ValueError("service hours have no opening day")
 
+    def answer_window(self, now_utc: datetime, minutes: int) -> tuple[datetime, datetime]:
+        """(when a person is in, by when they answer): a promise we can keep. Too
+        close to closing time for `minutes` more, the answer comes after the next
+        opening rather than after hours."""
+        opening = self.next_opening(now_utc)
+        answer_by = opening + timedelta(minutes=minutes)
+        if opening == now_utc and not self.is_open(answer_by - timedelta(seconds=1)):
+            local = _local(now_utc, self.time_zone)
+            closing = local.replace(hour=self.end % 24, minute=0, second=0, microsecond=0)
+            if self.end == 24:
+                closing = closing + timedelta(days=1)
+            opening = self.next_opening(closing.astimezone(timezone.utc).replace(tzinfo=None))
+            answer_by = opening + timedelta(minutes=minutes)
+        return opening, answer_by
+
 
 def _local(now_utc: datetime, time_zone: str) -> datetime:
     return now_utc.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(time_zone))

@@ -55,6 +55,21 @@ def test_service_hours_in_the_shops_time_zone() -> None:
     assert HOURS.next_opening(utc(2026, 7, 4, 12, 0)) == utc(2026, 7, 6, 7, 0)
 
 
+def test_an_answer_is_promised_only_when_a_person_is_in_to_give_it() -> None:
+    # 10:00 local: within 30 minutes.
+    assert HOURS.answer_window(utc(2026, 11, 25, 9, 0), 30) == (
+        utc(2026, 11, 25, 9, 0),
+        utc(2026, 11, 25, 9, 30),
+    )
+    # 16:50 local on a Friday: not before closing, so Monday 09:30.
+    assert HOURS.answer_window(utc(2026, 11, 27, 15, 50), 30) == (
+        utc(2026, 11, 30, 8, 0),
+        utc(2026, 11, 30, 8, 30),
+    )
+    # 16:20 local: 16:50 is still in.
+    assert HOURS.answer_window(utc(2026, 11, 25, 15, 20), 30)[1] == utc(2026, 11, 25, 15, 50)
+
+
 def test_service_days() -> None:
     assert parse_days("mon-fri") == frozenset(range(5))
     assert parse_days("sat,sun") == frozenset({5, 6})
