@@ -214,3 +214,32 @@ def test_no_reminder_after_the_cut_off(shop: sessionmaker[Session], today: date)
     with shop() as session:
         promise = session.get(PromiseRow, promise_id)
         assert promise is not None and promise.status == "ended"
+
+
+def test_concurrent_intakes_past_the_deadline_open_one_case(
+    shop: sessionmaker[Session], today: date
+) -> None:
+    save_deadline(shop, 10001, 1001, wedding(today + timedelta(days=4)), "nl", NOW)
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def move(days: int) -> None:
+        change = OrderChange(
+            order_id=10001,
+            field="promised_date",
+            new_value=(today + timedelta(days=days)).isoformat(),
+            reason_code="production_problem",
+        )
+        try:
+            start.wait()
+            apply_order_change(shop, change, NOW)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=move, args=(12 + n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(handoffs(shop)) == 1

@@ -98,3 +98,15 @@ def test_parsing_is_fast_once_loaded() -> None:
         parse_deadline("I need it by December 12th for my wedding", TODAY, "en")
         parse_deadline("ik heb hem zaterdag nodig voor mijn bruiloft", TODAY, "nl")
     assert (time.perf_counter() - started) / 40 < 0.05
+
+
+def test_dateparser_is_imported_only_when_a_written_date_needs_it() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from datetime import date; from bot.deadlines.parse import parse_deadline; "
+        "parse_deadline('zaterdag', date(2026, 11, 25)); print('dateparser' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
