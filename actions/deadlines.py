@@ -126,10 +126,16 @@ def tell_deadline(
             minutes=found.settings.express_reminder_minutes
         )
         if reminder > local_now:
-            remind_before_cutoff(
-                found.sessions, customer_id, order.id, assessment.express.cutoff, now
-            )
-            lines.append(explainer.text("deadline_reminder_set", time=reminder.strftime("%H:%M")))
+            try:
+                remind_before_cutoff(
+                    found.sessions, customer_id, order.id, assessment.express.cutoff, now
+                )
+            except SQLAlchemyError as error:  # no reminder rather than no answer
+                logger.error("reminder for order %s not stored: %s", order.id, type(error).__name__)
+            else:
+                lines.append(
+                    explainer.text("deadline_reminder_set", time=reminder.strftime("%H:%M"))
+                )
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
     return events
 
