@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offers import offers_for, policy
 from actions.services import Services, services
-from actions.turn import Turn, entity_value, read_turn
+from actions.turn import Turn, entity_value, identified_orders, read_turn
 from actions.warnings import customer_of
 from bot.clock import utcnow
 from bot.compensation.ledger import accept
@@ -36,18 +36,9 @@ def offer_in_conversation(
     if question not in OFFER_AFTER or not turn.identity.is_known:
         return
     try:
-        if turn.identity.customer_id is not None:
-            orders = found.orders.orders_for_customer(turn.identity.customer_id)
-        else:
-            orders = [
-                order
-                for order in map(found.orders.get_order, turn.identity.verified_order_ids)
-                if order is not None
-            ]
+        orders = identified_orders(turn, found)
     except OrderSystemUnavailable:
         return
-    if turn.order_number is not None:
-        orders = [order for order in orders if order.id == turn.order_number]
     lines = offers_for(
         found, [order for order in orders if order.is_open], turn.language, "conversation"
     )

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.follow_up import ask_a_colleague
 from actions.services import Services, services
-from actions.turn import Turn, read_turn
+from actions.turn import Turn, identified_orders, read_turn
 from actions.warnings import Choice, _OrderChoice, customer_of
 from bot.clock import utcnow
 from bot.deadlines.parse import ParsedDeadline, parse_deadline
@@ -66,16 +66,9 @@ def _from_pending(raw: Any) -> ParsedDeadline | None:
 
 
 def _orders_of(turn: Turn, found: Services) -> list[Order]:
-    if turn.identity.customer_id is not None:
-        orders = found.orders.orders_for_customer(turn.identity.customer_id)
-    else:
-        orders = [
-            order
-            for order in map(found.orders.get_order, turn.identity.verified_order_ids)
-            if order is not None
-        ]
+    orders = identified_orders(turn, found)
     if turn.order_number is not None:
-        return [order for order in orders if order.id == turn.order_number]
+        return orders
     return [order for order in orders if order.is_open]
 
 

@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.services import Services, services
-from actions.turn import Turn, read_turn
+from actions.turn import Turn, identified_orders, read_turn
 from actions.warnings import customer_of, show_unshown
 from bot.clock import shop_local, utcnow
 from bot.deadlines.service import load_deadlines
@@ -39,15 +39,11 @@ from bot.proactive.promises import promise_callback
 logger = logging.getLogger(__name__)
 
 
-def _orders_of(turn: Turn, found: Services, customer_id: int | None) -> list[int]:
-    if turn.identity.verified_order_ids:
-        return list(turn.identity.verified_order_ids)
-    if customer_id is None:
-        return []
+def _orders_of(turn: Turn, found: Services) -> list[int]:
     try:
-        return [order.id for order in found.orders.orders_for_customer(customer_id)]
+        return [order.id for order in identified_orders(turn, found)]
     except OrderSystemUnavailable:
-        return []
+        return list(turn.identity.verified_order_ids)
 
 
 def hand_over(
@@ -68,7 +64,7 @@ def hand_over(
     )
     opening, answer_by = hours.answer_window(now, settings.handoff_answer_minutes)
     said = recent_lines(tracker.events)
-    order_ids = _orders_of(turn, found, customer_id)
+    order_ids = _orders_of(turn, found)
     deadlines = [d.day for d in load_deadlines(found.sessions, order_ids).values()]
     request = queue.HandoffRequest(
         reason=reason,

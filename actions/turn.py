@@ -16,6 +16,7 @@ from bot.handoff.mood import mood_of
 from bot.identity import Identity, resolve_identity
 from bot.language import choose_language
 from bot.orders.matching import parse_order_number
+from bot.orders.model import Order
 from bot.orders.system import OrderSystemUnavailable
 from bot.proactive.channels import customer_at, remember_channel
 from bot.texts.catalog import LANGUAGES
@@ -59,6 +60,20 @@ def platform_customer(tracker: Tracker, services: Services) -> int | None:
         return None
     found = customer_at(services.sessions, tracker.sender_id, channel=channel)
     return found[0] if found else None
+
+
+def identified_orders(turn: Turn, services: Services) -> list[Order]:
+    """The orders this turn's customer is known to own: all of a customer with a
+    token or a registered address, else the verified ones. When the message names
+    an order, only that one. Raises OrderSystemUnavailable."""
+    if turn.identity.customer_id is not None:
+        orders = services.orders.orders_for_customer(turn.identity.customer_id)
+    else:
+        found = map(services.orders.get_order, turn.identity.verified_order_ids)
+        orders = [order for order in found if order is not None]
+    if turn.order_number is not None:
+        return [order for order in orders if order.id == turn.order_number]
+    return orders
 
 
 def entity_value(tracker: Tracker, entity: str) -> Any:
