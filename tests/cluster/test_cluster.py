@@ -207,14 +207,18 @@ def test_instance_a_killed_under_load_loses_nothing(running_cluster: RunningClus
     wrong_rounds: list[str] = []
     lock = threading.Lock()
 
+    slowest = [0.0]  # the longest a customer waited for one answer, resends included
+
     def turn(sender: str, message: str) -> list[str]:
         nonlocal done_turns, retried_turns
+        started = time.monotonic()
         for attempt in range(40):
             try:
                 texts = rc.say(proxy, sender, message)
                 with lock:
                     done_turns += 1
                     retried_turns += 1 if attempt else 0
+                    slowest[0] = max(slowest[0], time.monotonic() - started)
                 return texts
             except requests.RequestException:
                 time.sleep(0.5)  # the customer sends it again
@@ -255,6 +259,11 @@ def test_instance_a_killed_under_load_loses_nothing(running_cluster: RunningClus
     finally:
         stop_processes(notifiers)
     total = conversations * rounds * 3
+    print(
+        f"killed at turn {turns_at_kill} of {total} with {unsent_at_kill} of {len(ids)} "
+        f"warnings not yet sent; {retried_turns} turns sent again after an error; "
+        f"longest wait for one answer {slowest[0]:.1f}s"
+    )
     assert turns_at_kill < total, "the load was over before the kill"
     assert unsent_at_kill > 0, "the warnings were all out before the kill"
     assert done_turns == total
