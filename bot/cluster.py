@@ -453,6 +453,8 @@ def run_cluster(settings: Settings, model: str) -> int:
     exit_code = 0
     while not stopping:
         for service in cluster.services.values():
+            if stopping:  # Ctrl-C reaches the children too: they stop, not crash
+                break
             if service.process is not None and service.process.poll() is not None:
                 code = service.process.returncode
                 if time.monotonic() - service.started_at < CRASH_LOOP_SECONDS:
