@@ -48,7 +48,7 @@ from bot.texts import TextsError, load_catalog
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "cluster.conf.template"
 LOCK_PASSWORD_VARIABLE = "CLUSTER_LOCK_STORE_PASSWORD"
 READY_TIMEOUT = 300.0
-# A process that dies sooner than this after its start is in a crash loop.
+# A process that dies again sooner than this after it was started again is in a crash loop.
 CRASH_LOOP_SECONDS = 30.0
 
 
@@ -457,7 +457,8 @@ def run_cluster(settings: Settings, model: str) -> int:
                 break
             if service.process is not None and service.process.poll() is not None:
                 code = service.process.returncode
-                if time.monotonic() - service.started_at < CRASH_LOOP_SECONDS:
+                since_start = time.monotonic() - service.started_at
+                if service.restarts and since_start < CRASH_LOOP_SECONDS:
                     print(
                         f"{service.name} stopped again (exit {code}) within "
                         f"{CRASH_LOOP_SECONDS:.0f}s: stopping the cluster; see {service.log_path}",

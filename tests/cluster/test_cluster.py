@@ -44,6 +44,17 @@ def presence(base_url: str, session_id: str) -> bool:
     return bool(response.json()["connected"])
 
 
+class PollingChatClient(ChatClient):
+    """rasa-webchat's first transport: HTTP long-polling, a request per exchange,
+    each of which must reach the instance that holds the session."""
+
+    async def __aenter__(self) -> PollingChatClient:
+        await self.client.connect(self.url, socketio_path="/socket.io", transports=["polling"])
+        await self.client.emit("session_request", {"session_id": self.session_id})
+        await asyncio.sleep(0.3)
+        return self
+
+
 def queue_delay(rc: RunningCluster, today: date, orders: int, label: str) -> list[int]:
     """`orders` fresh orders of fresh customers, each reachable on the callback
     channel, all with a line from one supplier, and that supplier's delay: the
@@ -147,9 +158,13 @@ def test_a_warning_pushed_through_a_reaches_a_widget_on_b_once(
     token = make_customer_token(1001, SHOP_SECRET, 3600)
 
     async def scenario() -> tuple[str, list[str], bool, bool]:
-        # The widget's way in: socket.io through nginx (websocket upgrade).
+        # The widget's way in: socket.io through nginx, by websocket and by
+        # long-polling (nginx keeps a client's requests on one instance).
         async with ChatClient(rc.cluster.proxy_url, token=token) as via_nginx:
             assert await via_nginx.say("hallo")
+        async with PollingChatClient(rc.cluster.proxy_url, token=token) as polling:
+            for _ in range(3):
+                assert await polling.say("hallo", settle=0.3)
         async with ChatClient(b, token=token) as erik:
             greeting = await erik.say("hallo")
             assert any("Erik" in t for t in greeting), greeting
