@@ -102,10 +102,10 @@ def offer_compensations(
     Never twice for the same change (the unique constraint, and a check first),
     one rule per group and change, never beyond the cap per order.
     """
-    _lock_order(session, order.id)
     candidates = earned(policy, order, broken_promises(session, order.id))
     if not candidates:
-        return []
+        return []  # most warnings earn nothing: no lock, no write
+    _lock_order(session, order.id)
     given = [
         Given(rule, key, int(value), status)
         for rule, key, value, status in session.execute(
