@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.analytics.question_counter import QuestionCounter
 from bot.clock import shop_today
 from bot.orders.factory import build_order_system, build_session_factory
 from bot.orders.system import OrderSystem
@@ -19,6 +20,7 @@ class Services:
     catalog: Catalog
     orders: OrderSystem
     sessions: sessionmaker[Session]  # DATABASE_URL: warnings, promises, channels
+    questions: QuestionCounter  # what customers ask, for the staff dashboard
 
     def today(self):
         return shop_today(self.settings.shop_timezone)
@@ -40,6 +42,7 @@ def build_services(settings: Settings | None = None) -> Services:
         catalog=catalog,
         orders=build_order_system(settings, sessions),
         sessions=sessions,
+        questions=QuestionCounter(settings),
     )
 
 

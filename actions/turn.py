@@ -86,6 +86,7 @@ def entity_value(tracker: Tracker, entity: str) -> Any:
 def read_turn(tracker: Tracker, services: Services) -> Turn:
     settings = services.settings
     message = tracker.latest_message or {}
+    services.questions.count_message(message)
     text = str(message.get("text") or "")
     identity = resolve_identity(
         _metadata(tracker).get("customer_token"),

@@ -1,37 +1,40 @@
-"""Rasa's event broker that counts customers' questions for the staff dashboard.
+"""Counts customers' questions for the staff dashboard, in the action server.
 
-In endpoints.yml:
+Every action reads its turn (actions/turn.py read_turn), and that counts the
+customer's message once (by Rasa's message id) under (shop day, intent,
+language) in memory; nothing else is kept. A thread adds the counts to the
+`question_counts` table every QUESTION_FLUSH_SECONDS. A conversation never
+waits for the database, and a database that is down costs no counts: a failed
+write is logged and tried again with the next flush; the process's exit writes
+what is left.
 
-    event_broker:
-      type: bot.analytics.question_counter.QuestionCounter
-
-Rasa hands every tracker event to `publish()`; a customer's typed message is
-counted in memory under (shop day, intent, language) and nothing else is kept.
-A thread adds the counts to the `question_counts` table every
-QUESTION_FLUSH_SECONDS. A conversation never waits for the database, and a
-database that is down costs no counts: a failed write is logged and tried
-again with the next flush. `close()` (Rasa's shutdown) writes what is left.
+Not a Rasa event broker: with any broker configured, Rasa loads the stored
+conversation again on every save to find the new events (measured 0.7 ms per
+message at 5 turns, 6.5 ms at 50; a database read with the SQL tracker store).
 """
 
 from __future__ import annotations
 
-import asyncio
+import atexit
 import logging
 import threading
-from asyncio import AbstractEventLoop
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
-from rasa.core.brokers.broker import EventBroker
-from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import Engine
 
 from bot.analytics.questions import QuestionTally, add_question_counts, question_key
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+# Message ids counted lately: several actions of one turn read the same message.
+REMEMBERED_MESSAGES = 10_000
 
-class QuestionCounter(EventBroker):
+
+class QuestionCounter:
     def __init__(self, settings: Settings) -> None:
         self.database_url = settings.database_url
         self.timezone_name = settings.shop_timezone
@@ -41,28 +44,40 @@ class QuestionCounter(EventBroker):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._flush_lock = threading.Lock()
+        self._counted: OrderedDict[str, None] = OrderedDict()
+        self._counted_lock = threading.Lock()
         self.failed_flushes = 0
 
-    @classmethod
-    async def from_endpoint_config(
-        cls,
-        broker_config: EndpointConfig,
-        event_loop: AbstractEventLoop | None = None,
-    ) -> QuestionCounter:
-        """Settings come from the environment (bot/settings.py), not endpoints.yml."""
-        counter = cls(load_settings())
-        counter.start()
-        return counter
+    def count_message(self, message: Mapping[str, Any]) -> None:
+        """A customer's message as an action sees it (tracker.latest_message), once."""
+        message_id = str(message.get("message_id") or "")
+        if message_id:
+            with self._counted_lock:
+                if message_id in self._counted:
+                    return
+                self._counted[message_id] = None
+                if len(self._counted) > REMEMBERED_MESSAGES:
+                    self._counted.popitem(last=False)
+        self.count(
+            {
+                "event": "user",
+                "text": message.get("text"),
+                "metadata": message.get("metadata") or {},
+                "parse_data": {"intent": message.get("intent") or {}},
+                "timestamp": time.time(),
+            }
+        )
 
     def start(self) -> None:
-        if self._thread is None:
+        if self._thread is None and not self._stop.is_set():
             self._thread = threading.Thread(
                 target=self._flush_regularly, name="question-counter", daemon=True
             )
             self._thread.start()
+            atexit.register(self.stop)
 
-    def publish(self, event: dict[str, Any]) -> None:
-        """Memory only: this runs inside Rasa's handling of a message."""
+    def count(self, event: Mapping[str, Any]) -> None:
+        """Memory only (a Rasa user event's shape); starts the writing thread."""
         try:
             key = question_key(event, self.timezone_name)
         except Exception:  # noqa: BLE001 - counting must never break a conversation
@@ -70,9 +85,7 @@ class QuestionCounter(EventBroker):
             return
         if key is not None:
             self.tally.add(key)
-
-    def is_ready(self) -> bool:
-        return True
+            self.start()
 
     def flush(self) -> bool:
         """Write the counts so far; True when nothing is left unwritten."""
@@ -118,6 +131,3 @@ class QuestionCounter(EventBroker):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self.stop)

@@ -3,7 +3,6 @@ PostgreSQL: seeded rows in, exact counts out."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from datetime import date, datetime, time, timedelta
 
@@ -302,13 +301,13 @@ def test_two_counters_add_into_the_same_rows(
     now = datetime.now().astimezone()
     first, second = counter_for(any_database_url), counter_for(any_database_url)
     for _ in range(3):
-        first.publish(user_event("wat is er gewijzigd aan mijn bestelling?", "ask_changes", now))
-    second.publish(user_event("wat is er gewijzigd aan mijn bestelling?", "ask_changes", now))
-    second.publish(user_event("where is my parcel, what's the track code", "ask_tracking", now))
-    second.publish(user_event("/get_started", "get_started", now))  # the widget opening
-    second.publish({"event": "bot", "text": "Hoi!", "timestamp": now.timestamp()})
+        first.count(user_event("wat is er gewijzigd aan mijn bestelling?", "ask_changes", now))
+    second.count(user_event("wat is er gewijzigd aan mijn bestelling?", "ask_changes", now))
+    second.count(user_event("where is my parcel, what's the track code", "ask_tracking", now))
+    second.count(user_event("/get_started", "get_started", now))  # the widget opening
+    second.count({"event": "bot", "text": "Hoi!", "timestamp": now.timestamp()})
     assert first.flush() and second.flush()
-    first.publish(user_event("en wat is er nu gewijzigd?", "ask_changes", now))
+    first.count(user_event("en wat is er nu gewijzigd?", "ask_changes", now))
     assert first.flush()
     assert stored(sessions) == {("ask_changes", "nl"): 5, ("ask_tracking", "en"): 1}
     # Nothing of the message, the sender or the metadata is stored.
@@ -327,8 +326,8 @@ def test_counters_flushing_at_the_same_time_lose_nothing(
 
     def count_and_flush(counter: QuestionCounter) -> None:
         for _ in range(25):
-            counter.publish(user_event("wat is er gewijzigd?", "ask_changes", now))
-            counter.publish(user_event("what is my order status?", "ask_status", now))
+            counter.count(user_event("wat is er gewijzigd?", "ask_changes", now))
+            counter.count(user_event("what is my order status?", "ask_status", now))
             assert counter.flush()
 
     threads = [threading.Thread(target=count_and_flush, args=(c,)) for c in counters]
@@ -345,7 +344,7 @@ def test_a_failed_flush_keeps_the_counts_for_the_next(any_database_url: str) -> 
     """The database is not migrated yet (no table): nothing is lost, the next flush writes."""
     now = datetime.now().astimezone()
     counter = counter_for(any_database_url)
-    counter.publish(user_event("wat is er gewijzigd?", "ask_changes", now))
+    counter.count(user_event("wat is er gewijzigd?", "ask_changes", now))
     assert counter.flush() is False and counter.failed_flushes == 1
     assert counter.tally.pending() == 1
     upgrade_database(any_database_url)
@@ -355,24 +354,22 @@ def test_a_failed_flush_keeps_the_counts_for_the_next(any_database_url: str) -> 
     assert stored(sessions) == {("ask_changes", "nl"): 1}
 
 
-def test_rasa_starts_the_counter_and_its_close_writes_what_is_left(
+def test_every_action_of_a_turn_counts_its_message_once(
     any_database_url: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As Rasa does it: EventBroker.create() from endpoints.yml, publish, close."""
-    from rasa.core.brokers.broker import EventBroker
-    from rasa.utils.endpoints import read_endpoint_config
-
-    from bot.settings import PROJECT_ROOT
+    """As the action server does it: read_turn in each action of the turn."""
+    from actions.services import build_services
+    from actions.turn import read_turn
+    from tests.conftest import make_tracker
 
     monkeypatch.setenv("DATABASE_URL", any_database_url)
-    monkeypatch.setenv("QUESTION_FLUSH_SECONDS", "3600")  # only close() writes
-    config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "event_broker")
-
-    async def conversation() -> None:
-        broker = await EventBroker.create(config)
-        assert isinstance(broker, QuestionCounter)
-        broker.publish(user_event("I want to talk to a person", "request_human", datetime.now()))
-        await broker.close()
-
-    asyncio.run(conversation())
-    assert stored(sessions) == {("request_human", "en"): 1}
+    monkeypatch.setenv("QUESTION_FLUSH_SECONDS", "3600")  # only stop() writes
+    found = build_services(load_settings())
+    for message_id in ("m-1", "m-1", "m-2"):
+        tracker = make_tracker("I want to talk to a person", "request_human")
+        tracker.latest_message["message_id"] = message_id
+        read_turn(tracker, found)
+    pushed = make_tracker("EXTERNAL: EXTERNAL_order_warning", "EXTERNAL_order_warning")
+    read_turn(pushed, found)
+    found.questions.stop()
+    assert stored(sessions) == {("request_human", "en"): 2}

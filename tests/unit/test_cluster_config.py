@@ -37,7 +37,7 @@ def test_the_lock_store_is_taken_apart_and_its_password_stays_out_of_the_file() 
     assert lock_store_block("redis://127.0.0.1:6379", "p")[0]["db"] == 0
 
 
-def test_endpoints_keep_the_action_server_and_broker_and_add_the_shared_stores(
+def test_endpoints_keep_the_action_server_and_add_the_shared_stores(
     cluster_settings: Settings, tmp_path: Path
 ) -> None:
     target = tmp_path / "endpoints.yml"
@@ -48,7 +48,6 @@ def test_endpoints_keep_the_action_server_and_broker_and_add_the_shared_stores(
     assert endpoints["tracker_store"] == {"type": "SQL", "url": "${TRACKER_STORE_URL}"}
     assert endpoints["lock_store"]["type"] == "redis"
     assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:${ACTION_PORT}/webhook"
-    assert "event_broker" in endpoints
     assert env == {"CLUSTER_LOCK_STORE_PASSWORD": "lockpw"}
 
 

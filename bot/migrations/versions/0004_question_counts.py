@@ -1,7 +1,7 @@
 """question counts for the staff dashboard
 
 What customers ask, counted per day, intent and language by the question
-counter (an event broker inside Rasa); and an index for the dashboard's
+counter; and an index for the dashboard's
 order changes per day.
 
 Revision ID: 0004
