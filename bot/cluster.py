@@ -38,12 +38,12 @@ from bot.channels.credentials import CredentialsError, write_active_credentials
 from bot.processes import stop_all, wait_until_ready
 from bot.runner import (
     action_server_command,
+    cannot_start,
     rasa_server_command,
     with_rasa_token,
     with_staff_password,
 )
 from bot.settings import PROJECT_ROOT, Settings
-from bot.texts import TextsError, load_catalog
 
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "cluster.conf.template"
 LOCK_PASSWORD_VARIABLE = "CLUSTER_LOCK_STORE_PASSWORD"
@@ -400,13 +400,9 @@ class Cluster:
 
 
 def run_cluster(settings: Settings, model: str) -> int:
-    if not Path(model).exists():
-        print(f"no trained model at {model}: run 'make train' first", file=sys.stderr)
-        return 2
-    try:
-        load_catalog(settings.reason_texts_path, settings.message_texts_path)
-    except TextsError as error:
-        print(f"text files: {error}", file=sys.stderr)
+    problem = cannot_start(settings, model)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     problems = store_problems(settings)
     if problems:

@@ -93,15 +93,22 @@ def with_staff_password(settings: Settings) -> tuple[Settings, bool]:
     return dataclasses.replace(settings, staff_password=secrets.token_urlsafe(12)), True
 
 
-def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) -> int:
+def cannot_start(settings: Settings, model: str) -> str | None:
+    """Why nothing should start (no model, texts with mistakes); None when ready."""
     if not Path(model).exists():
-        print(f"no trained model at {model}: run 'make train' first", file=sys.stderr)
-        return 2
+        return f"no trained model at {model}: run 'make train' first"
     try:
         # The texts staff may edit are checked before anything starts.
         load_catalog(settings.reason_texts_path, settings.message_texts_path)
     except TextsError as error:
-        print(f"text files: {error}", file=sys.stderr)
+        return f"text files: {error}"
+    return None
+
+
+def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) -> int:
+    problem = cannot_start(settings, model)
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     try:
         credentials = active_credentials_path()
