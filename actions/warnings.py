@@ -18,6 +18,7 @@ from actions.offers import WARNING_KINDS, offers_for
 from actions.services import Services, services
 from actions.turn import Turn, entity_value, read_turn
 from bot.channels.addresses import is_whatsapp
+from bot.channels.receipts import AGAIN_KEY, WARNING_KEY
 from bot.channels.whatsapp import template_message, window_open
 from bot.clock import shop_local, utcnow
 from bot.deadlines.service import load_deadlines
@@ -106,15 +107,19 @@ def show_warning(
         deadlines=deadlines,
         offers=offers,
     )
+    # For the channel's receipt (bot/channels/receipts.py); never shown.
+    receipt = {WARNING_KEY: warning_id, AGAIN_KEY: shown.again}
     if message.texts and template is not None:
         dispatcher.utter_message(
-            json_message=template_message(template, found.settings.shop_name, message.texts)
+            json_message=template_message(template, found.settings.shop_name, message.texts),
+            **receipt,
         )
     elif message.texts:
         # One message per change: on a phone, one notification rather than three.
         dispatcher.utter_message(
             text="\n\n".join(message.texts),
             buttons=[{"title": b.title, "payload": b.payload} for b in message.buttons],
+            **receipt,
         )
     logger.info("warning %s shown to customer %s", warning_id, customer_id)
     recorded.append(warning_id)

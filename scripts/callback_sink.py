@@ -65,5 +65,5 @@ class CallbackSink:
         return (
             "rest:\n"
             "bot.channels.webchat.WebchatInput:\n  session_persistence: true\n"
-            f"callback:\n  url: {self.url}\n"
+            f"bot.channels.callback.CallbackInput:\n  url: {self.url}\n"
         )

@@ -25,6 +25,7 @@ CHANNEL_NAMES = {
     "bot.channels.telegram.TelegramInput": "telegram",
     "bot.channels.slack.SlackInput": "slack",
     "bot.channels.twilio.TwilioInput": "twilio",
+    "bot.channels.callback.CallbackInput": "callback",
 }
 
 

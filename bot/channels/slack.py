@@ -17,10 +17,11 @@ from rasa.core.channels.slack import SlackInput as RasaSlackInput
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.addresses import platform_id
+from bot.channels.receipts import ReceiptedOutput
 from bot.settings import load_settings
 
 
-class SlackOutput(SlackBot):
+class SlackOutput(ReceiptedOutput, SlackBot):
     def __init__(
         self,
         token: str,

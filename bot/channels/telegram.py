@@ -27,6 +27,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.addresses import platform_id
 from bot.channels.platform_api import PlatformClient
+from bot.channels.receipts import ReceiptedOutput
 from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def inline_keyboard(buttons: list[dict[str, Any]]) -> dict[str, Any]:
     return {"inline_keyboard": rows}
 
 
-class TelegramOutput(OutputChannel):
+class TelegramOutput(ReceiptedOutput, OutputChannel):
     @classmethod
     def name(cls) -> str:
         return "telegram"

@@ -36,6 +36,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.addresses import twilio_recipient, twilio_sender
 from bot.channels.platform_api import PlatformClient
+from bot.channels.receipts import ReceiptedOutput
 from bot.channels.telegram import split_text
 from bot.channels.whatsapp import TEMPLATE_KEY
 from bot.language import detect_language
@@ -77,7 +78,7 @@ def offered_payload(events: list[Any], reply: str) -> str | None:
     return None
 
 
-class TwilioOutput(OutputChannel):
+class TwilioOutput(ReceiptedOutput, OutputChannel):
     @classmethod
     def name(cls) -> str:
         return "twilio"
@@ -197,7 +198,10 @@ class TwilioInput(InputChannel):
         body = params.get("Body", "")
         agent = getattr(request.app.ctx, "agent", None)
         if agent is not None and _NUMBER.fullmatch(body):
-            tracker = await agent.tracker_store.retrieve(sender)
+            # Under the conversation's lock: a reply that follows a pushed warning
+            # at once waits until Rasa saved the turn that carried the choices.
+            async with agent.lock_store.lock(sender):
+                tracker = await agent.tracker_store.retrieve(sender)
             chosen = offered_payload(list(tracker.events), body) if tracker else None
             if chosen:
                 return chosen

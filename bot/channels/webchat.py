@@ -23,13 +23,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
-from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.presence import PresenceUnavailable, RedisPresence
+from bot.channels.receipts import ReceiptedOutput
 from bot.settings import load_settings
 from bot.web.auth import bearer_matches
 
@@ -42,6 +43,10 @@ def use_message_queue(sio: socketio.AsyncServer, url: str, channel: str) -> None
     manager.set_server(sio)
     sio.manager = manager
     sio.manager_initialized = False
+
+
+class WebchatOutput(ReceiptedOutput, SocketIOOutput):
+    """Rasa's socket.io output, with receipts for pushed warnings."""
 
 
 class WebchatInput(SocketIOInput):
@@ -61,6 +66,13 @@ class WebchatInput(SocketIOInput):
         if self.presence is not None:
             return await self.presence.is_connected(session_id)
         return self.is_connected_here(session_id)
+
+    def get_output_channel(self) -> OutputChannel | None:
+        # What pushes (trigger_intent) go through; a reply to the customer's own
+        # message goes back with the message instead.
+        if self.sio is None:
+            return super().get_output_channel()
+        return WebchatOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)

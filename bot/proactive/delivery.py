@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.orders.sql.tables import OrderRow
@@ -24,6 +24,9 @@ class ShownWarning:
     event_ids: list[int]
     promised: date | None  # the promised date of a promise warning
     promised_at: datetime | None = None  # a callback's promised time (naive UTC)
+    # Marked shown in this conversation before: it may have reached the customer
+    # in a turn Rasa never saved, which only the channel's receipt can tell.
+    again: bool = False
 
 
 def take_for_showing(
@@ -39,18 +42,20 @@ def take_for_showing(
     One exception: marked shown in this very conversation (`address`) but absent
     from the conversation's own record (`recorded_here` false). Rasa dropped that
     turn, as it does when the pushing request is cut off, so the customer never
-    saw it: show it again rather than lose it.
+    saw it: show it again rather than lose it (`again`: unless the channel's
+    receipt says it arrived, bot/channels/receipts.py).
     """
-    not_shown = WarningRow.delivered_at.is_(None)
-    if not recorded_here:
-        not_shown = or_(not_shown, WarningRow.delivered_to == address)
+    mark = (
+        update(WarningRow)
+        .where(WarningRow.id == warning_id, WarningRow.customer_id == customer_id)
+        .values(delivered_at=now, delivered_to=address)
+    )
     with sessions() as session, session.begin():
-        taken = session.execute(
-            update(WarningRow)
-            .where(WarningRow.id == warning_id, WarningRow.customer_id == customer_id)
-            .where(not_shown)
-            .values(delivered_at=now, delivered_to=address)
-        ).rowcount
+        again = False
+        taken = session.execute(mark.where(WarningRow.delivered_at.is_(None))).rowcount
+        if taken != 1 and not recorded_here:
+            taken = session.execute(mark.where(WarningRow.delivered_to == address)).rowcount
+            again = True
         if taken != 1:
             return None
         row = session.get(WarningRow, warning_id)
@@ -81,6 +86,7 @@ def take_for_showing(
             events,
             promised=promise.due_date if promise else None,
             promised_at=promise.due_at if promise else None,
+            again=again,
         )
 
 

@@ -62,6 +62,9 @@ class WarningRow(Base):
     # Set by the assistant when the customer was shown the warning: exactly once.
     delivered_at = Column(DateTime, nullable=True)
     delivered_to = Column(String(200), nullable=True)
+    # Set by the channel inside Rasa right after it took the warning (a receipt):
+    # what tells a push whose turn Rasa never saved from one never sent.
+    received_at = Column(DateTime, nullable=True)
 
 
 class PromiseRow(Base):

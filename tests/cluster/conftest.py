@@ -181,7 +181,7 @@ def running_cluster(
             "bot.channels.webchat.WebchatInput:\n"
             "  session_persistence: true\n"
             "  metadata_key: customData\n"
-            f"callback:\n  url: {sink.url}\n"
+            f"bot.channels.callback.CallbackInput:\n  url: {sink.url}\n"
         )
         rasa_port, action_port = free_port_run(2), free_port_run(2)
         env = {

@@ -1,0 +1,110 @@
+"""Receipts for pushed warnings, written by the channel inside Rasa.
+
+Rasa sends a turn's messages to the channel first and saves the conversation
+after. An instance killed in between leaves no trace of a warning the customer
+did get: neither the tracker store nor the conversation's `shown_warnings` slot
+has it, and the notifier's retry (through another instance) would show it
+again. Nor can the retry simply trust the warning's own "shown" mark: when a
+pushing request is cut off, Rasa drops the turn without sending it at all.
+
+So the push channels write a receipt (`warnings.received_at`) as soon as the
+platform took the warning, and a warning the assistant shows again (its message
+says so) is sent only when no receipt says it arrived already. Rasa still
+records the message in the conversation, so the record shows it once too.
+
+What is left: an instance killed after the platform took the warning and before
+the receipt is written (one UPDATE) can still cause a second copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import utcnow
+from bot.proactive.tables import WarningRow
+
+logger = logging.getLogger(__name__)
+
+# Keys the warning action adds to its message (Rasa passes them on as the
+# message's metadata); taken off before the platform sees the message.
+WARNING_KEY = "warning_id"
+AGAIN_KEY = "warning_again"
+
+
+class WarningReceipts:
+    """Receipts in the order system's database (DATABASE_URL)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def arrived(self, warning_id: int, address: str) -> bool:
+        with self.sessions() as session:
+            row = session.get(WarningRow, warning_id)
+            return bool(row and row.delivered_to == address and row.received_at is not None)
+
+    def record(self, warning_id: int, address: str, now: datetime) -> None:
+        with self.sessions() as session, session.begin():
+            session.execute(
+                update(WarningRow)
+                .where(WarningRow.id == warning_id, WarningRow.delivered_to == address)
+                .values(received_at=now)
+            )
+
+
+_receipts: WarningReceipts | None = None
+
+
+def warning_receipts() -> WarningReceipts:
+    """This Rasa process's receipts, connected on first use."""
+    global _receipts
+    if _receipts is None:
+        from bot.orders.factory import build_session_factory
+        from bot.settings import load_settings
+
+        _receipts = WarningReceipts(build_session_factory(load_settings()))
+    return _receipts
+
+
+def use_receipts(replacement: WarningReceipts | None) -> None:
+    """Swap the receipts (tests); None connects again from the environment."""
+    global _receipts
+    _receipts = replacement
+
+
+class ReceiptedOutput:
+    """Mixin for a push channel's output: receipts for the warnings it sends,
+    and no second copy of one that has a receipt. Put it first in the bases."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        warning_id = message.pop(WARNING_KEY, None)
+        again = bool(message.pop(AGAIN_KEY, False))
+        send = super().send_response  # type: ignore[misc]
+        if warning_id is None:
+            await send(recipient_id, message)
+            return
+        receipts = warning_receipts()
+        if again and await _arrived(receipts, int(warning_id), recipient_id):
+            logger.info("warning %s arrived before, in a turn Rasa did not save", warning_id)
+            return
+        await send(recipient_id, message)
+        try:
+            await asyncio.to_thread(receipts.record, int(warning_id), recipient_id, utcnow())
+        except SQLAlchemyError as error:
+            # Sent all the same; only a crash in the next moments could now repeat it.
+            logger.warning("no receipt for warning %s: %s", warning_id, type(error).__name__)
+
+
+async def _arrived(receipts: WarningReceipts, warning_id: int, address: str) -> bool:
+    try:
+        return await asyncio.to_thread(receipts.arrived, warning_id, address)
+    except SQLAlchemyError as error:
+        # Unknown: sending it again beats losing it.
+        logger.warning("receipt of warning %s unknown: %s", warning_id, type(error).__name__)
+        return False

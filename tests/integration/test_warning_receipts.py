@@ -1,0 +1,211 @@
+"""The channel's receipt for a pushed warning: written once the platform took
+it, and the reason a warning shown again after a lost turn is not sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiohttp import ClientError
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.callback import CallbackOutput
+from bot.channels.receipts import (
+    AGAIN_KEY,
+    WARNING_KEY,
+    ReceiptedOutput,
+    WarningReceipts,
+    use_receipts,
+)
+from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.proactive.delivery import take_for_showing
+from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from bot.proactive.tables import WarningRow
+from tests.conftest import _seeded
+
+NOW = datetime(2026, 1, 1, 12, 0)
+ERIK = 1001
+CHAT = "erik-chat"
+
+
+class Platform(ReceiptedOutput, CollectingOutputChannel):
+    """Rasa's collecting channel as the platform: what it took, it keeps."""
+
+
+class RefusingPlatform(ReceiptedOutput, CollectingOutputChannel):
+    async def _persist_message(self, message: dict[str, Any]) -> None:
+        raise ClientError("platform answered 503")
+
+
+@pytest.fixture
+def shown(any_database_url: str, today: date) -> Iterator[tuple[sessionmaker[Session], int]]:
+    """Erik's Gazelle warning, marked shown in his chat: the push under way."""
+    _seeded(any_database_url, today)
+    shop = make_session_factory(create_db_engine(any_database_url))
+    result = apply_supplier_delay(
+        shop,
+        SupplierDelay(
+            supplier="Gazelle",
+            new_date=today + timedelta(days=20),
+            reason_code="production_problem",
+            reason="frames komen later",
+        ),
+        NOW,
+    )
+    warning_id = result.warning_ids[0]
+    assert take_for_showing(shop, warning_id, ERIK, CHAT, NOW) is not None
+    use_receipts(WarningReceipts(shop))
+    yield shop, warning_id
+    use_receipts(None)
+
+
+def warning_message(warning_id: int, again: bool) -> dict[str, Any]:
+    return {
+        "text": "Je Gazelle komt later, zodat je het van ons hoort.",
+        "buttons": [{"title": "Ik wacht", "payload": "/wait"}],
+        WARNING_KEY: warning_id,
+        AGAIN_KEY: again,
+    }
+
+
+def received_at(shop: sessionmaker[Session], warning_id: int) -> datetime | None:
+    with shop() as session:
+        row = session.get(WarningRow, warning_id)
+        assert row is not None
+        return row.received_at
+
+
+def test_a_pushed_warning_leaves_a_receipt_and_is_not_sent_again(
+    shown: tuple[sessionmaker[Session], int],
+) -> None:
+    shop, warning_id = shown
+    platform = Platform()
+    asyncio.run(platform.send_response(CHAT, warning_message(warning_id, again=False)))
+    assert [m["text"] for m in platform.messages] == [
+        "Je Gazelle komt later, zodat je het van ons hoort."
+    ]
+    assert received_at(shop, warning_id) is not None
+    # The instance died before saving the turn; the retry shows it again.
+    asyncio.run(platform.send_response(CHAT, warning_message(warning_id, again=True)))
+    assert len(platform.messages) == 1, "the receipt says it arrived: not sent twice"
+
+
+def test_without_a_receipt_a_warning_shown_again_is_sent_again(
+    shown: tuple[sessionmaker[Session], int],
+) -> None:
+    """Rasa dropped the turn without sending it: nothing arrived, so never lose it."""
+    shop, warning_id = shown
+    platform = Platform()
+    asyncio.run(platform.send_response(CHAT, warning_message(warning_id, again=True)))
+    assert len(platform.messages) == 1
+    assert received_at(shop, warning_id) is not None
+
+
+def test_a_receipt_counts_only_for_the_conversation_it_was_shown_in(
+    shown: tuple[sessionmaker[Session], int],
+) -> None:
+    shop, warning_id = shown
+    platform = Platform()
+    asyncio.run(platform.send_response("someone-else", warning_message(warning_id, again=False)))
+    assert received_at(shop, warning_id) is None
+    asyncio.run(platform.send_response(CHAT, warning_message(warning_id, again=True)))
+    assert len(platform.messages) == 2
+
+
+def test_a_refused_push_leaves_no_receipt(shown: tuple[sessionmaker[Session], int]) -> None:
+    shop, warning_id = shown
+    with pytest.raises(ClientError):
+        asyncio.run(
+            RefusingPlatform().send_response(CHAT, warning_message(warning_id, again=False))
+        )
+    assert received_at(shop, warning_id) is None
+
+
+def test_the_receipt_keys_never_reach_the_platform_and_other_messages_pass(
+    shown: tuple[sessionmaker[Session], int],
+) -> None:
+    _, warning_id = shown
+    platform = Platform()
+    asyncio.run(platform.send_response(CHAT, {"text": "Hallo Erik"}))
+    asyncio.run(platform.send_response(CHAT, warning_message(warning_id, again=False)))
+    assert [m["text"] for m in platform.messages][0] == "Hallo Erik"
+    assert all(WARNING_KEY not in m and AGAIN_KEY not in m for m in platform.messages)
+
+
+def test_an_unreachable_database_sends_rather_than_loses(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken = make_session_factory(create_db_engine(f"sqlite:///{tmp_path}/gone/x.db"))
+    (tmp_path / "gone").rmdir()
+    use_receipts(WarningReceipts(broken))
+    try:
+        platform = Platform()
+        asyncio.run(platform.send_response(CHAT, warning_message(7, again=True)))
+        assert len(platform.messages) == 1
+    finally:
+        use_receipts(None)
+
+
+class Endpoint:
+    """A local HTTP endpoint answering every POST with `status`."""
+
+    def __init__(self, status: int) -> None:
+        self.bodies: list[bytes] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                endpoint.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/bot"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [500, 404])
+def test_the_callback_channel_raises_when_the_endpoint_refuses(
+    shown: tuple[sessionmaker[Session], int], status: int
+) -> None:
+    """Rasa's own callback channel logs a refusal and carries on: the warning
+    would count as delivered. Ours raises, so the notifier tries again."""
+    shop, warning_id = shown
+    endpoint = Endpoint(status)
+    try:
+        output = CallbackOutput(EndpointConfig(endpoint.url))
+        with pytest.raises(ClientError):
+            asyncio.run(output.send_response(CHAT, warning_message(warning_id, again=False)))
+        assert len(endpoint.bodies) == 1
+        assert received_at(shop, warning_id) is None
+    finally:
+        endpoint.close()
+
+
+def test_the_callback_channel_delivers_with_a_receipt(
+    shown: tuple[sessionmaker[Session], int],
+) -> None:
+    shop, warning_id = shown
+    endpoint = Endpoint(200)
+    try:
+        output = CallbackOutput(EndpointConfig(endpoint.url))
+        asyncio.run(output.send_response(CHAT, warning_message(warning_id, again=False)))
+        asyncio.run(output.send_response(CHAT, warning_message(warning_id, again=True)))
+        assert len(endpoint.bodies) == 1
+        assert b"warning_id" not in endpoint.bodies[0]
+        assert received_at(shop, warning_id) is not None
+    finally:
+        endpoint.close()
