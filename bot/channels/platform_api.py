@@ -1,4 +1,5 @@
-"""Calls from Rasa to a messaging platform's API (Telegram, Twilio): one client
+"""Calls from Rasa to a messaging platform's API (Telegram, Twilio, the shop's
+callback endpoint): one client
 per channel, its timeout and its errors in one place.
 
 aiohttp, not requests: these calls run inside Rasa's event loop, where a
@@ -23,25 +24,34 @@ class PlatformError(RuntimeError):
 
 class PlatformClient:
     def __init__(
-        self, name: str, base_url: str, timeout: float = 10.0, auth: aiohttp.BasicAuth | None = None
+        self,
+        name: str,
+        base_url: str,
+        timeout: float = 10.0,
+        auth: aiohttp.BasicAuth | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.auth = auth
+        self.headers = headers or {}
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use, inside the running loop (never at import or start-up).
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self.timeout, auth=self.auth)
+            self._session = aiohttp.ClientSession(
+                timeout=self.timeout, auth=self.auth, headers=self.headers
+            )
         return self._session
 
     async def post(
         self, path: str, *, json: dict[str, Any] | None = None, form: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        """POST to the API; its JSON answer. PlatformError when it is not a success."""
-        url = f"{self.base_url}/{path.lstrip('/')}"
+        """POST to the API (`path` "" is the base address itself); its JSON
+        answer. PlatformError when it is not a success."""
+        url = f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
         try:
             async with self._client().post(url, json=json, data=form) as response:
                 body = await response.text()

@@ -16,7 +16,8 @@ from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.callback import CallbackOutput
+from bot.channels.callback import CallbackOutput, endpoint_client
+from bot.channels.platform_api import PlatformError
 from bot.channels.receipts import (
     AGAIN_KEY,
     WARNING_KEY,
@@ -61,7 +62,7 @@ def shown(any_database_url: str, today: date) -> Iterator[tuple[sessionmaker[Ses
     )
     warning_id = result.warning_ids[0]
     assert take_for_showing(shop, warning_id, ERIK, CHAT, NOW) is not None
-    use_receipts(WarningReceipts(shop))
+    use_receipts(WarningReceipts(create_db_engine(any_database_url)))
     yield shop, warning_id
     use_receipts(None)
 
@@ -140,7 +141,7 @@ def test_the_receipt_keys_never_reach_the_platform_and_other_messages_pass(
 
 
 def test_an_unreachable_database_sends_rather_than_loses(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    broken = make_session_factory(create_db_engine(f"sqlite:///{tmp_path}/gone/x.db"))
+    broken = create_db_engine(f"sqlite:///{tmp_path}/gone/x.db")
     (tmp_path / "gone").rmdir()
     use_receipts(WarningReceipts(broken))
     try:
@@ -156,11 +157,15 @@ class Endpoint:
 
     def __init__(self, status: int) -> None:
         self.bodies: list[bytes] = []
+        self.headers: list[str | None] = []
+        self.paths: list[str] = []
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 endpoint.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                endpoint.headers.append(self.headers.get("X-Shop-Key"))
+                endpoint.paths.append(self.path)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -186,9 +191,17 @@ def test_the_callback_channel_raises_when_the_endpoint_refuses(
     shop, warning_id = shown
     endpoint = Endpoint(status)
     try:
-        output = CallbackOutput(EndpointConfig(endpoint.url))
-        with pytest.raises(ClientError):
-            asyncio.run(output.send_response(CHAT, warning_message(warning_id, again=False)))
+        config = EndpointConfig(endpoint.url)
+        output = CallbackOutput(config, endpoint_client(config))
+
+        async def push() -> None:
+            try:
+                await output.send_response(CHAT, warning_message(warning_id, again=False))
+            finally:
+                await output.client.close()
+
+        with pytest.raises(PlatformError):
+            asyncio.run(push())
         assert len(endpoint.bodies) == 1
         assert received_at(shop, warning_id) is None
     finally:
@@ -201,10 +214,17 @@ def test_the_callback_channel_delivers_with_a_receipt(
     shop, warning_id = shown
     endpoint = Endpoint(200)
     try:
-        output = CallbackOutput(EndpointConfig(endpoint.url))
-        asyncio.run(output.send_response(CHAT, warning_message(warning_id, again=False)))
-        asyncio.run(output.send_response(CHAT, warning_message(warning_id, again=True)))
-        assert len(endpoint.bodies) == 1
+        config = EndpointConfig(endpoint.url, headers={"X-Shop-Key": "k1"})
+        output = CallbackOutput(config, endpoint_client(config))
+
+        async def push_twice() -> None:
+            await output.send_response(CHAT, warning_message(warning_id, again=False))
+            await output.send_response(CHAT, warning_message(warning_id, again=True))
+            await output.client.close()
+
+        asyncio.run(push_twice())
+        assert len(endpoint.bodies) == 1 and endpoint.headers == ["k1"]
+        assert endpoint.paths == ["/bot"]
         assert b"warning_id" not in endpoint.bodies[0]
         assert received_at(shop, warning_id) is not None
     finally:
