@@ -14,7 +14,6 @@ from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.proactive.channels import Reach, reachable, remember_shop_address
 from bot.proactive.compose import compose_warning
 from bot.proactive.delivery import take_for_showing, unshown_for
-from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.notifier import Notifier, QuietHours
 from bot.proactive.promises import promise_callback
 from bot.proactive.rasa_api import RasaApi
@@ -25,24 +24,6 @@ from tests.conftest import _seeded
 
 NOW = datetime(2026, 1, 1, 12, 0)
 ERIK = 1001
-
-
-@pytest.fixture
-def warned(any_database_url: str, today: date) -> tuple[sessionmaker[Session], int]:
-    """The demo shop with Erik's Gazelle delay queued."""
-    _seeded(any_database_url, today)
-    shop = make_session_factory(create_db_engine(any_database_url))
-    result = apply_supplier_delay(
-        shop,
-        SupplierDelay(
-            supplier="Gazelle",
-            new_date=today + timedelta(days=20),
-            reason_code="production_problem",
-            reason="frames komen later",
-        ),
-        NOW,
-    )
-    return shop, result.warning_ids[0]
 
 
 def status_of(shop: sessionmaker[Session], warning_id: int) -> WarningRow:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,11 +25,9 @@ from bot.channels.receipts import (
     WarningReceipts,
     use_receipts,
 )
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.orders.sql.database import create_db_engine
 from bot.proactive.delivery import take_for_showing
-from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.tables import WarningRow
-from tests.conftest import _seeded
 
 NOW = datetime(2026, 1, 1, 12, 0)
 ERIK = 1001
@@ -46,21 +44,11 @@ class RefusingPlatform(ReceiptedOutput, CollectingOutputChannel):
 
 
 @pytest.fixture
-def shown(any_database_url: str, today: date) -> Iterator[tuple[sessionmaker[Session], int]]:
+def shown(
+    warned: tuple[sessionmaker[Session], int], any_database_url: str
+) -> Iterator[tuple[sessionmaker[Session], int]]:
     """Erik's Gazelle warning, marked shown in his chat: the push under way."""
-    _seeded(any_database_url, today)
-    shop = make_session_factory(create_db_engine(any_database_url))
-    result = apply_supplier_delay(
-        shop,
-        SupplierDelay(
-            supplier="Gazelle",
-            new_date=today + timedelta(days=20),
-            reason_code="production_problem",
-            reason="frames komen later",
-        ),
-        NOW,
-    )
-    warning_id = result.warning_ids[0]
+    shop, warning_id = warned
     assert take_for_showing(shop, warning_id, ERIK, CHAT, NOW) is not None
     use_receipts(WarningReceipts(create_db_engine(any_database_url)))
     yield shop, warning_id

@@ -1,0 +1,33 @@
+"""Fixtures the integration tests share."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from tests.conftest import _seeded
+
+# A fixed moment for the outbox rows these fixtures write.
+QUEUED_AT = datetime(2026, 1, 1, 12, 0)
+
+
+@pytest.fixture
+def warned(any_database_url: str, today: date) -> tuple[sessionmaker[Session], int]:
+    """The demo shop with Erik's Gazelle delay queued: the shop and the warning's id."""
+    _seeded(any_database_url, today)
+    shop = make_session_factory(create_db_engine(any_database_url))
+    result = apply_supplier_delay(
+        shop,
+        SupplierDelay(
+            supplier="Gazelle",
+            new_date=today + timedelta(days=20),
+            reason_code="production_problem",
+            reason="frames komen later",
+        ),
+        QUEUED_AT,
+    )
+    return shop, result.warning_ids[0]
