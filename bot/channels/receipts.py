@@ -12,8 +12,11 @@ platform took the warning, and a warning the assistant shows again (its message
 says so) is sent only when no receipt says it arrived already. Rasa still
 records the message in the conversation, so the record shows it once too.
 
-What is left: an instance killed after the platform took the warning and before
-the receipt is written (one UPDATE) can still cause a second copy.
+The send and the receipt run shielded from cancellation: Rasa cancels a turn
+whose pushing request is cut off (the notifier gave up waiting), and that can
+happen after the platform took the warning. What is left: an instance killed
+after the platform took the warning and before the receipt is written (one
+UPDATE) can still cause a second copy.
 """
 
 from __future__ import annotations
@@ -98,12 +101,22 @@ class ReceiptedOutput:
         if again and await _arrived(receipts, int(warning_id), recipient_id):
             logger.info("warning %s arrived before, in a turn Rasa did not save", warning_id)
             return
-        await send(recipient_id, message)
-        try:
-            await asyncio.to_thread(receipts.record, int(warning_id), recipient_id, utcnow())
-        except SQLAlchemyError as error:
-            # Sent all the same; only a crash in the next moments could now repeat it.
-            logger.warning("no receipt for warning %s: %s", warning_id, type(error).__name__)
+        # Shielded: when the pushing request is cut off, Rasa cancels the turn,
+        # possibly after the platform took the warning; the receipt is written all the same.
+        await asyncio.shield(
+            _send_and_record(send, receipts, int(warning_id), recipient_id, message)
+        )
+
+
+async def _send_and_record(
+    send: Any, receipts: WarningReceipts, warning_id: int, address: str, message: dict[str, Any]
+) -> None:
+    await send(address, message)
+    try:
+        await asyncio.to_thread(receipts.record, warning_id, address, utcnow())
+    except SQLAlchemyError as error:
+        # Sent all the same; only a crash in the next moments could now repeat it.
+        logger.warning("no receipt for warning %s: %s", warning_id, type(error).__name__)
 
 
 async def _arrived(receipts: WarningReceipts, warning_id: int, address: str) -> bool:

@@ -38,6 +38,14 @@ class Platform(ReceiptedOutput, CollectingOutputChannel):
     """Rasa's collecting channel as the platform: what it took, it keeps."""
 
 
+class SlowPlatform(ReceiptedOutput, CollectingOutputChannel):
+    """Takes the message at once, answers a moment later."""
+
+    async def _persist_message(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        await asyncio.sleep(0.3)
+
+
 class RefusingPlatform(ReceiptedOutput, CollectingOutputChannel):
     async def _persist_message(self, message: dict[str, Any]) -> None:
         raise ClientError("platform answered 503")
@@ -217,3 +225,26 @@ def test_the_callback_channel_delivers_with_a_receipt(
         assert received_at(shop, warning_id) is not None
     finally:
         endpoint.close()
+
+
+def test_a_push_cut_off_after_the_platform_took_it_still_leaves_a_receipt(
+    shown: tuple[sessionmaker[Session], int],
+) -> None:
+    """The notifier gave up waiting, Rasa cancelled the turn while the platform
+    answered: the retry must find the receipt."""
+    shop, warning_id = shown
+    platform = SlowPlatform()
+
+    async def cut_off() -> None:
+        push = asyncio.create_task(
+            platform.send_response(CHAT, warning_message(warning_id, again=False))
+        )
+        await asyncio.sleep(0.1)
+        push.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await push
+        await asyncio.sleep(0.6)
+
+    asyncio.run(cut_off())
+    assert len(platform.messages) == 1
+    assert received_at(shop, warning_id) is not None
