@@ -205,9 +205,9 @@ def cpu_spent(before: dict[str, float], bench_before: float) -> dict[str, float]
 
 def seen_by_customers(sink: CallbackSink) -> tuple[int, int]:
     """(customers who never saw their warning, warnings seen more than once),
-    counted at the channel: what the customers received."""
+    counted at the channel: every copy posted, repeats included."""
     seen: dict[str, int] = {}
-    for message in sink.messages():
+    for message in sink.deliveries():
         if is_warning(message.get("text")):
             recipient = str(message.get("recipient_id"))
             seen[recipient] = seen.get(recipient, 0) + 1

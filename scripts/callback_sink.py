@@ -1,5 +1,9 @@
 """A local stand-in for the endpoint Rasa's callback channel posts the bot's
-messages to: it keeps what arrived, for the tests and the benchmark to count."""
+messages to: it keeps what arrived, for the tests and the benchmark to count.
+
+It keeps to the endpoint's contract (docs/channels/callback.md): a message id
+it has shown before is answered 200 and not shown again. `deliveries()` is
+every POST, repeats included; `messages()` what the customer saw."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ def is_warning(text: str | None) -> bool:
 class CallbackSink:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
+        self.shown: list[dict[str, Any]] = []
+        self.shown_ids: set[str] = set()
         self._lock = threading.Lock()
         sink = self
 
@@ -31,6 +37,11 @@ class CallbackSink:
                     message = {}
                 with sink._lock:
                     sink.received.append(message)
+                    message_id = message.get("message_id")
+                    if message_id not in sink.shown_ids:
+                        sink.shown.append(message)
+                    if message_id:
+                        sink.shown_ids.add(message_id)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -57,6 +68,12 @@ class CallbackSink:
         self.stop()
 
     def messages(self) -> list[dict[str, Any]]:
+        """What the customer saw: each message id once."""
+        with self._lock:
+            return list(self.shown)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every message posted, a repeated id as often as it came."""
         with self._lock:
             return list(self.received)
 

@@ -5,13 +5,17 @@ messages as POSTs to CALLBACK_URL) with three changes:
   and the warning would count as delivered;
 - one HTTP client for the channel, its connections kept; Rasa's opens a new
   client for every message;
-- pushed warnings leave a receipt (bot/channels/receipts.py).
+- pushed warnings leave a receipt (bot/channels/receipts.py);
+- every message carries a `message_id`, the same in every copy of a pushed
+  warning's message, so that the endpoint can drop a repeat (a copy is sent
+  again only when an instance died between the endpoint's answer and the receipt).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import uuid4
 
 import aiohttp
 from rasa.core.channels.callback import CallbackInput as RasaCallbackInput
@@ -40,6 +44,7 @@ class CallbackOutput(ReceiptedOutput, RasaCallbackOutput):
         self.client = client
 
     async def _persist_message(self, message: dict[str, Any]) -> None:
+        message = {**message, "message_id": self.message_id() or uuid4().hex}
         self.messages.append(message)
         await self.client.post("", json=message)  # PlatformError unless 2xx
 

@@ -14,9 +14,16 @@ records the message in the conversation, so the record shows it once too.
 
 The send and the receipt run shielded from cancellation: Rasa cancels a turn
 whose pushing request is cut off (the notifier gave up waiting), and that can
-happen after the platform took the warning. What is left: an instance killed
-after the platform took the warning and before the receipt is written (one
-UPDATE) can still cause a second copy.
+happen after the platform took the warning.
+
+What receipts cannot close: an instance killed after the platform took the
+warning and before the receipt is written (one UPDATE) leaves the retry
+nothing to go by, and it sends a second copy. So every message of a pushed
+warning carries an id that is the same in every copy, `warning-<id>.<part>`
+(`message_id()`): the chat widget's socket.io server delivers one id to a
+conversation once (bot/channels/socketio_once.py), and the callback channel
+hands it to the shop's endpoint, which keeps ids and drops a repeat. Platforms
+that take no such id (Telegram, Twilio, Slack) can get the second copy.
 """
 
 from __future__ import annotations
@@ -88,7 +95,20 @@ def use_receipts(replacement: WarningReceipts | None) -> None:
 
 class ReceiptedOutput:
     """Mixin for a push channel's output: receipts for the warnings it sends,
-    and no second copy of one that has a receipt. Put it first in the bases."""
+    no second copy of one that has a receipt, and ids for the messages of a
+    warning. Put it first in the bases."""
+
+    _warning_key: str | None = None
+    _warning_parts = 0
+
+    def message_id(self) -> str | None:
+        """While a pushed warning is being sent, the id of its next message
+        (Rasa splits a text at blank lines): the same in every copy, on every
+        instance. None for any other message."""
+        if self._warning_key is None:
+            return None
+        self._warning_parts += 1
+        return f"{self._warning_key}.{self._warning_parts}"
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         warning_id = message.pop(WARNING_KEY, None)
@@ -104,19 +124,22 @@ class ReceiptedOutput:
         # Shielded: when the pushing request is cut off, Rasa cancels the turn,
         # possibly after the platform took the warning; the receipt is written all the same.
         await asyncio.shield(
-            _send_and_record(send, receipts, int(warning_id), recipient_id, message)
+            self._send_and_record(receipts, int(warning_id), recipient_id, message)
         )
 
-
-async def _send_and_record(
-    send: Any, receipts: WarningReceipts, warning_id: int, address: str, message: dict[str, Any]
-) -> None:
-    await send(address, message)
-    try:
-        await asyncio.to_thread(receipts.record, warning_id, address, utcnow())
-    except SQLAlchemyError as error:
-        # Sent all the same; only a crash in the next moments could now repeat it.
-        logger.warning("no receipt for warning %s: %s", warning_id, type(error).__name__)
+    async def _send_and_record(
+        self, receipts: WarningReceipts, warning_id: int, address: str, message: dict[str, Any]
+    ) -> None:
+        self._warning_key, self._warning_parts = f"warning-{warning_id}", 0
+        try:
+            await super().send_response(address, message)  # type: ignore[misc]
+        finally:
+            self._warning_key = None
+        try:
+            await asyncio.to_thread(receipts.record, warning_id, address, utcnow())
+        except SQLAlchemyError as error:
+            # Sent all the same; only a crash in the next moments could now repeat it.
+            logger.warning("no receipt for warning %s: %s", warning_id, type(error).__name__)
 
 
 async def _arrived(receipts: WarningReceipts, warning_id: int, address: str) -> bool:

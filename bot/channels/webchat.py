@@ -14,6 +14,10 @@ instance delivers to its own sockets only). Rasa's socket.io server takes no
 client manager, so the one it builds is given ours before any client connects.
 Whether a widget is open is then kept in Redis too (bot/channels/presence.py),
 so that every instance answers for the whole cluster.
+
+A pushed warning's messages carry their id (`message_id`, bot/channels/receipts.py)
+and the client manager delivers each id to a conversation once
+(bot/channels/socketio_once.py), on one instance or several.
 """
 
 from __future__ import annotations
@@ -31,22 +35,28 @@ from sanic.response import HTTPResponse
 
 from bot.channels.presence import PresenceUnavailable, RedisPresence
 from bot.channels.receipts import ReceiptedOutput
+from bot.channels.socketio_once import (
+    MESSAGE_ID,
+    DeliveredInMemory,
+    DeliveredInRedis,
+    OnceManager,
+    OnceRedisManager,
+    use_manager,
+)
 from bot.settings import load_settings
 from bot.web.auth import bearer_matches
 
 logger = logging.getLogger(__name__)
 
 
-def use_message_queue(sio: socketio.AsyncServer, url: str, channel: str) -> None:
-    """Give a socket.io server that no client has connected to yet a Redis client manager."""
-    manager = socketio.AsyncRedisManager(url, channel=channel)
-    manager.set_server(sio)
-    sio.manager = manager
-    sio.manager_initialized = False
-
-
 class WebchatOutput(ReceiptedOutput, SocketIOOutput):
-    """Rasa's socket.io output, with receipts for pushed warnings."""
+    """Rasa's socket.io output, with receipts and message ids for pushed warnings."""
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        message_id = self.message_id()
+        if message_id is not None:
+            response = {**response, MESSAGE_ID: message_id}
+        await super()._send_message(socket_id, response)
 
 
 class WebchatInput(SocketIOInput):
@@ -78,13 +88,14 @@ class WebchatInput(SocketIOInput):
         webhook = super().blueprint(on_new_message)
         settings = load_settings()
         expected = settings.rasa_token
-        if settings.socketio_message_queue and self.sio is not None:
-            prefix = settings.redis_key_prefix
-            use_message_queue(self.sio, settings.socketio_message_queue, f"{prefix}:socketio")
-            self.presence = RedisPresence(
-                settings.socketio_message_queue, prefix, settings.presence_ttl_seconds
-            )
+        queue, prefix = settings.socketio_message_queue, settings.redis_key_prefix
+        if self.sio is not None and queue:
+            delivered = DeliveredInRedis(queue, prefix)
+            use_manager(self.sio, OnceRedisManager(queue, f"{prefix}:socketio", delivered))
+            self.presence = RedisPresence(queue, prefix, settings.presence_ttl_seconds)
             self._record_presence(self.sio, self.presence)
+        elif self.sio is not None:
+            use_manager(self.sio, OnceManager(DeliveredInMemory()))
 
         @webhook.route("/presence/<session_id>", methods=["GET"])
         async def presence(request: Request, session_id: str) -> HTTPResponse:

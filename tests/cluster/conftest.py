@@ -151,13 +151,23 @@ class RunningCluster:
         return {sender: (pushes, shown) for sender, (pushes, shown) in counts.items()}
 
     def seen_by_customer(self) -> dict[str, int]:
-        """Warnings that reached each address on the callback channel (the sink)."""
+        """Warnings each address saw on the callback channel (the sink shows a
+        message id once, as the endpoint's contract asks)."""
         seen: dict[str, int] = {}
         for message in self.sink.messages():
             if is_warning(message.get("text")):
                 address = str(message.get("recipient_id"))
                 seen[address] = seen.get(address, 0) + 1
         return seen
+
+    def warning_copies_posted(self) -> dict[str, list[str]]:
+        """The message ids of every warning posted to each address, repeats included."""
+        posted: dict[str, list[str]] = {}
+        for message in self.sink.deliveries():
+            if is_warning(message.get("text")):
+                address = str(message.get("recipient_id"))
+                posted.setdefault(address, []).append(str(message.get("message_id")))
+        return posted
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,19 @@ it, and the reason a warning shown again after a lost turn is not sent twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import socketio
 from aiohttp import ClientError
 from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.callback import CallbackOutput, endpoint_client
@@ -25,9 +28,12 @@ from bot.channels.receipts import (
     WarningReceipts,
     use_receipts,
 )
+from bot.channels.socketio_once import DeliveredInMemory, OnceManager
+from bot.channels.webchat import WebchatOutput
 from bot.orders.sql.database import create_db_engine
 from bot.proactive.delivery import take_for_showing
 from bot.proactive.tables import WarningRow
+from tests.socketio_servers import EVENT, instance, settled, widget
 
 NOW = datetime(2026, 1, 1, 12, 0)
 ERIK = 1001
@@ -248,3 +254,65 @@ def test_a_push_cut_off_after_the_platform_took_it_still_leaves_a_receipt(
     asyncio.run(cut_off())
     assert len(platform.messages) == 1
     assert received_at(shop, warning_id) is not None
+
+
+def lose_the_receipt(shop: sessionmaker[Session], warning_id: int) -> None:
+    """What a SIGKILL between the platform's answer and the receipt leaves."""
+    with shop.begin() as session:
+        session.execute(
+            update(WarningRow).where(WarningRow.id == warning_id).values(received_at=None)
+        )
+
+
+def test_every_copy_of_a_warning_carries_the_same_message_id_to_the_endpoint(
+    shown: tuple[sessionmaker[Session], int],
+) -> None:
+    """The shop's endpoint can drop the second copy a lost receipt lets through."""
+    shop, warning_id = shown
+    endpoint = Endpoint(200)
+    try:
+        config = EndpointConfig(endpoint.url)
+        output = CallbackOutput(config, endpoint_client(config))
+        in_two_parts = {**warning_message(warning_id, again=False), "buttons": None}
+        in_two_parts["text"] = "Je Gazelle komt later.\n\nZodat je het van ons hoort."
+
+        async def push_lose_push() -> None:
+            await output.send_response(CHAT, {"text": "Hallo Erik"})
+            await output.send_response(CHAT, dict(in_two_parts))
+            lose_the_receipt(shop, warning_id)
+            await output.send_response(CHAT, {**in_two_parts, AGAIN_KEY: True})
+            await output.send_response(CHAT, {"text": "Hallo Erik"})
+            await output.client.close()
+
+        asyncio.run(push_lose_push())
+        ids = [json.loads(body)["message_id"] for body in endpoint.bodies]
+        first, second = f"warning-{warning_id}.1", f"warning-{warning_id}.2"
+        assert ids[1:5] == [first, second, first, second]
+        assert len(ids[0]) == len(ids[5]) == 32 and ids[0] != ids[5], "others: ids of their own"
+    finally:
+        endpoint.close()
+
+
+def test_the_widget_shows_a_warning_once_when_its_receipt_was_lost(
+    shown: tuple[sessionmaker[Session], int],
+) -> None:
+    """Sent, receipt lost, retried: the socket.io server drops the copy, and a
+    plain one (Rasa's own client manager) would have shown it twice."""
+    shop, warning_id = shown
+
+    async def push_lose_push(manager: Callable[[], socketio.AsyncManager]) -> list[Any]:
+        async with instance(manager, room=CHAT) as sio, widget(sio.url) as received:
+            output = WebchatOutput(sio, EVENT)
+            await output.send_response(CHAT, warning_message(warning_id, again=False))
+            lose_the_receipt(shop, warning_id)
+            await output.send_response(CHAT, warning_message(warning_id, again=True))
+            await settled(lambda: len(received) == 2)
+            await asyncio.sleep(0.3)
+            return received
+
+    once = asyncio.run(push_lose_push(lambda: OnceManager(DeliveredInMemory())))
+    assert [m.get("message_id") for m in once] == [f"warning-{warning_id}.1"]
+    assert "zodat je het van ons hoort" in once[0]["text"]
+    assert received_at(shop, warning_id) is not None
+    lose_the_receipt(shop, warning_id)
+    assert len(asyncio.run(push_lose_push(socketio.AsyncManager))) == 2
