@@ -158,17 +158,23 @@ class ActionRelayStaffReply(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         found = services()
-        waiting = queue.undelivered_replies(found.sessions, tracker.sender_id)
         language = tracker.get_slot("language") or found.settings.default_language
-        for reply in waiting:
-            dispatcher.utter_message(
-                text=found.catalog.message(
-                    "staff_reply", language, name=reply.staff_name, text=reply.text
-                )
-            )
-        queue.mark_delivered(found.sessions, [reply.id for reply in waiting], utcnow())
-        logger.info("%d staff replies said in a handed-over conversation", len(waiting))
+        say_waiting_replies(dispatcher, found, tracker.sender_id, language)
         return []
+
+
+def say_waiting_replies(
+    dispatcher: CollectingDispatcher, found: Services, sender_id: str, language: str
+) -> None:
+    """A person's replies not yet said in this conversation, in the order written."""
+    waiting = queue.take_waiting_replies(found.sessions, sender_id, utcnow())
+    for reply in waiting:
+        dispatcher.utter_message(
+            text=found.catalog.message(
+                "staff_reply", language, name=reply.staff_name, text=reply.text
+            )
+        )
+    logger.info("%d staff replies said in conversation", len(waiting))
 
 
 class ActionResumeAssistant(Action):

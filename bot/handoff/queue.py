@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.handoff.tables import HandoffMessageRow, HandoffRow
@@ -195,28 +195,52 @@ class StaffReply:
     text: str
 
 
-def undelivered_replies(sessions: sessionmaker[Session], sender_id: str) -> list[StaffReply]:
-    """Replies of the conversation's open handoff not yet said to the customer."""
-    with sessions() as session:
+def take_waiting_replies(
+    sessions: sessionmaker[Session], sender_id: str, now: datetime
+) -> list[StaffReply]:
+    """Replies in the conversation not yet said to the customer (also of a
+    handoff handed back meanwhile, written while the chat was closed), marked
+    said. Two callers at once (the staff page and a notifier) get each reply
+    once: the UPDATE takes only a reply nobody marked yet."""
+    with sessions() as session, session.begin():
         rows = session.execute(
             select(HandoffMessageRow)
             .join(HandoffRow, HandoffRow.id == HandoffMessageRow.handoff_id)
-            .where(HandoffRow.sender_id == sender_id, HandoffRow.status.in_(OPEN))
+            .where(HandoffRow.sender_id == sender_id)
             .where(HandoffMessageRow.delivered_at.is_(None))
             .order_by(HandoffMessageRow.id)
         ).scalars()
-        return [StaffReply(row.id, row.staff_name, row.text) for row in rows]
+        waiting = [StaffReply(row.id, row.staff_name, row.text) for row in rows]
+        taken = []
+        for reply in waiting:
+            result = session.execute(
+                update(HandoffMessageRow)
+                .where(HandoffMessageRow.id == reply.id, HandoffMessageRow.delivered_at.is_(None))
+                .values(delivered_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:
+                taken.append(reply)
+        return taken
 
 
-def mark_delivered(sessions: sessionmaker[Session], reply_ids: list[int], now: datetime) -> None:
-    if not reply_ids:
-        return
-    with sessions() as session, session.begin():
-        session.execute(
-            update(HandoffMessageRow)
-            .where(HandoffMessageRow.id.in_(reply_ids), HandoffMessageRow.delivered_at.is_(None))
-            .values(delivered_at=now)
-        )
+def conversations_with_waiting_replies(
+    sessions: sessionmaker[Session], channel: str, since: datetime, limit: int = 100
+) -> list[str]:
+    """Conversations on `channel` with a reply written after `since` and not
+    yet said, the most recent first."""
+    with sessions() as session:
+        rows = session.execute(
+            select(HandoffRow.sender_id)
+            .join(HandoffMessageRow, HandoffMessageRow.handoff_id == HandoffRow.id)
+            .where(HandoffRow.channel == channel, HandoffRow.sender_id.is_not(None))
+            .where(HandoffMessageRow.delivered_at.is_(None))
+            .where(HandoffMessageRow.created_at >= since)
+            .group_by(HandoffRow.sender_id)
+            .order_by(func.max(HandoffMessageRow.id).desc())
+            .limit(limit)
+        ).scalars()
+        return [str(sender_id) for sender_id in rows]
 
 
 def replies(sessions: sessionmaker[Session], handoff_id: int) -> list[HandoffMessageRow]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 
 from bot.orders.sql.tables import Base
 
@@ -40,10 +40,23 @@ class HandoffRow(Base):
     ticket_ref = Column(String(64), nullable=True)  # the helpdesk's ticket, when one is used
 
 
+WAITING_SQL = "delivered_at IS NULL"
+
+
 class HandoffMessageRow(Base):
     """A person's reply, on its way to the customer through Rasa."""
 
     __tablename__ = "handoff_messages"
+    __table_args__ = (
+        # The notifier looks for replies still to be said every few seconds:
+        # the few waiting ones, not every reply ever written.
+        Index(
+            "ix_handoff_messages_waiting",
+            "handoff_id",
+            postgresql_where=text(WAITING_SQL),
+            sqlite_where=text(WAITING_SQL),
+        ),
+    )
 
     id = Column(Integer, primary_key=True)
     handoff_id = Column(Integer, ForeignKey("handoffs.id"), nullable=False, index=True)

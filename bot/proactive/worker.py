@@ -10,6 +10,7 @@ from datetime import timedelta
 from types import FrameType
 
 from bot.clock import shop_today, utcnow
+from bot.handoff.relay import relay_waiting_replies
 from bot.orders.factory import build_session_factory
 from bot.proactive.channels import configured_push_channels
 from bot.proactive.notifier import AnotherNotifierRuns, Notifier, QuietHours
@@ -18,6 +19,9 @@ from bot.proactive.watcher import watch_promises
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# How often the chats with a person's reply waiting are asked whether they are open again.
+RELAY_EVERY_SECONDS = 2.0
 
 
 def build_notifier(settings: Settings) -> Notifier:
@@ -52,7 +56,7 @@ def run_notifier(settings: Settings, once: bool = False) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    last_watch = 0.0
+    last_watch = last_relay = 0.0
     try:
         notifier.hold_lease(utcnow())
         logger.info("notifier %s started", notifier.worker_id)
@@ -67,6 +71,11 @@ def run_notifier(settings: Settings, once: bool = False) -> int:
                 last_watch = time.monotonic()
                 if result.warning_ids:
                     logger.info("watcher queued %d warnings", len(result.warning_ids))
+            if "socketio" in notifier.channels and (
+                time.monotonic() - last_relay >= RELAY_EVERY_SECONDS or once
+            ):
+                relay_waiting_replies(notifier.sessions, notifier.rasa, utcnow())
+                last_relay = time.monotonic()
             handled = notifier.run_once()
             if once:
                 break

@@ -129,7 +129,8 @@ class StaffHandoffs:
         ]
         return lines, live
 
-    def _widget_open(self, handoff: queue.Handoff) -> bool | None:
+    def widget_open(self, handoff: queue.Handoff) -> bool | None:
+        """None when it cannot be told (not the widget, or Rasa did not answer)."""
         if handoff.channel != "socketio" or not handoff.sender_id:
             return None
         try:
@@ -147,7 +148,7 @@ class StaffHandoffs:
             "answer_by": self._answer_by(handoff),
             "transcript": transcript,
             "live": live,
-            "widget_open": self._widget_open(handoff),
+            "widget_open": self.widget_open(handoff),
             "replies": queue.replies(self.sessions, handoff.id),
         }
 
@@ -220,12 +221,19 @@ def add_staff_handoffs(app: Sanic, handoffs: StaffHandoffs) -> None:
         if not text:
             return back(handoff_id, request, "empty_reply")
         await asyncio.to_thread(queue.add_reply, handoffs.sessions, handoff_id, me, text, utcnow())
-        sent = await asyncio.to_thread(handoffs.say, handoff, "action_relay_staff_reply")
-        if sent and handoff.promise_id is not None:
-            # A person answered: the promise of an answer by then is kept.
+        if await asyncio.to_thread(handoffs.widget_open, handoff) is False:
+            # Pushed now it would go nowhere: the notifier says it when the chat opens.
+            outcome = "kept_for_return"
+        elif await asyncio.to_thread(handoffs.say, handoff, "action_relay_staff_reply"):
+            outcome = "sent"
+        else:
+            outcome = "not_sent"
+        if outcome != "not_sent" and handoff.promise_id is not None:
+            # A person answered in time: the promise of an answer by then is kept,
+            # also when the customer reads it later.
             await asyncio.to_thread(mark_kept, handoffs.sessions, handoff.promise_id, utcnow())
-        logger.info("handoff %s: reply %s", handoff_id, "sent" if sent else "kept for later")
-        return back(handoff_id, request, "sent" if sent else "not_sent")
+        logger.info("handoff %s: reply %s", handoff_id, outcome)
+        return back(handoff_id, request, outcome)
 
     @app.post("/staff/handoffs/<handoff_id:int>/close")
     async def hand_back(request: Request, handoff_id: int) -> HTTPResponse:

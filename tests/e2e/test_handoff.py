@@ -9,8 +9,12 @@ import re
 
 import pytest
 import requests
+from sqlalchemy import select
 
+from bot.handoff.tables import HandoffRow
 from bot.identity import make_customer_token
+from bot.orders.sql.database import create_db_engine
+from bot.proactive.tables import PromiseRow
 from tests.e2e.chat_client import ChatClient
 from tests.e2e.conftest import SHOP_SECRET, RunningAssistant
 
@@ -95,6 +99,59 @@ def test_erik_is_handed_over_answered_by_a_person_and_handed_back(
             assert f'data-handoff="{handoff_id}"' not in listed
 
     asyncio.run(scenario())
+
+
+def promise_status(assistant: RunningAssistant, handoff_id: int) -> str | None:
+    engine = create_db_engine(assistant.env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                select(PromiseRow.status)
+                .join(HandoffRow, HandoffRow.promise_id == PromiseRow.id)
+                .where(HandoffRow.id == handoff_id)
+            ).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_a_reply_to_a_closed_chat_appears_when_erik_opens_it_again(
+    assistant: RunningAssistant,
+) -> None:
+    """Erik asked for a person and closed the chat. Miranda's reply is kept,
+    not pushed into nothing, and appears when he opens the chat again."""
+    staff = staff_session(assistant)
+    token = make_customer_token(1001, SHOP_SECRET)
+
+    async def scenario() -> tuple[str, float]:
+        async with ChatClient(assistant.rasa_url, token) as chat:
+            await chat.say("wat is er gewijzigd aan mijn bestelling?")
+            await chat.say("mag ik iemand spreken")
+            session_id = chat.session_id
+        listed = staff.get(f"{assistant.web_url}/staff/handoffs", timeout=10).text
+        handoff_id = max(int(n) for n in re.findall(r'data-handoff="(\d+)"', listed))
+        base = f"{assistant.web_url}/staff/handoffs/{handoff_id}"
+        staff.post(f"{base}/claim", data={"name": "Miranda"}, timeout=10)
+        await asyncio.sleep(1)  # the widget's goodbye has reached Rasa's presence
+        kept = staff.post(f"{base}/reply", data={"text": "Gazelle levert vrijdag."}, timeout=30)
+        assert "verschijnt zodra de klant de chat weer opent" in kept.text, kept.text[-2000:]
+        assert "Gazelle levert vrijdag." in kept.text  # listed as waiting
+        # Answered in time: the promise of an answer is kept, though read later.
+        assert promise_status(assistant, handoff_id) == "kept"
+        await asyncio.sleep(3)  # the notifier's rounds find no open chat meanwhile
+        async with ChatClient(assistant.rasa_url, token, session_id=session_id) as back:
+            waited = await back.wait_for(
+                lambda texts: "Miranda van Fietsen & Meer: Gazelle levert vrijdag." in texts,
+                timeout=20,
+            )
+            await asyncio.sleep(3)  # a second copy would arrive by now
+            said = back.texts()
+        page = staff.get(base, timeout=10).text
+        assert 'id="waiting-replies"' not in page
+        return "\n".join(said), waited
+
+    said, waited = asyncio.run(scenario())
+    assert said.count("Gazelle levert vrijdag.") == 1, said
+    print(f"reply appeared {waited:.1f}s after Erik opened the chat again")
 
 
 def test_emma_asks_for_a_person_in_english(assistant: RunningAssistant) -> None:

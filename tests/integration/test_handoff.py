@@ -26,6 +26,7 @@ from bot.deadlines.service import save_deadline
 from bot.handoff import queue
 from bot.handoff.tables import HandoffRow
 from bot.identity import make_customer_token
+from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.proactive.tables import PromiseRow
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker
@@ -208,6 +209,73 @@ def test_a_persons_reply_is_said_once_and_the_assistant_comes_back(
     assert {"event": "resume", "timestamp": None} in events
     assert "Miranda heeft het gesprek teruggegeven" in texts(back)
     assert handoffs(services)[0].status == "closed"
+
+
+def test_a_reply_written_while_the_chat_was_closed_waits_and_is_said_once(
+    services: Services,
+) -> None:
+    """Kept by the staff page, found by the notifier's round, said once, also
+    after the person handed the conversation back meanwhile."""
+    ActionHandOver().run(
+        CollectingDispatcher(), erik("mag ik iemand spreken", "request_human"), DOMAIN
+    )
+    [row] = handoffs(services)
+    queue.claim(services.sessions, row.id, "Miranda", utcnow())
+    now = utcnow()
+    queue.add_reply(services.sessions, row.id, "Miranda", "Ik bel de fabriek.", now)
+    queue.add_reply(services.sessions, row.id, "Miranda", "Gazelle levert vrijdag.", now)
+    waiting = queue.conversations_with_waiting_replies
+    assert waiting(services.sessions, "socketio", now - timedelta(days=1)) == ["erik-widget"]
+    assert waiting(services.sessions, "telegram", now - timedelta(days=1)) == []
+    assert waiting(services.sessions, "socketio", now + timedelta(seconds=1)) == [], "too old"
+
+    queue.close(services.sessions, row.id, utcnow())  # handed back before Erik came back
+    back = erik("hallo", "greet", slots={"language": "nl"})
+    said = CollectingDispatcher()
+    ActionRelayStaffReply().run(said, back, DOMAIN)
+    assert texts(said) == (
+        "Miranda van Fietsen & Meer: Ik bel de fabriek.\n"
+        "Miranda van Fietsen & Meer: Gazelle levert vrijdag."
+    )
+    assert waiting(services.sessions, "socketio", now - timedelta(days=1)) == []
+    again = CollectingDispatcher()
+    ActionRelayStaffReply().run(again, back, DOMAIN)
+    assert again.messages == []
+
+
+def test_two_takers_at_once_get_each_reply_once(any_database_url: str, today: date) -> None:
+    """The staff page and a notifier (or two notifiers) saying the replies at
+    the same moment: every reply goes to exactly one of them."""
+    _seeded(any_database_url, today)
+    sessions = make_session_factory(create_db_engine(any_database_url))
+    request = queue.HandoffRequest(
+        reason="asked",
+        mood="calm",
+        language="nl",
+        customer_id=1001,
+        order_ids=[],
+        question="mag ik iemand spreken",
+        sender_id="erik-widget",
+        channel="socketio",
+    )
+    with sessions() as session, session.begin():
+        handoff_id = queue.open_handoff(session, request, utcnow())
+    for n in range(20):
+        queue.add_reply(sessions, handoff_id, "Miranda", f"antwoord {n}", utcnow())
+    taken: list[list[queue.StaffReply]] = [[] for _ in range(4)]
+    barrier = threading.Barrier(4)
+
+    def take(index: int) -> None:
+        barrier.wait()
+        taken[index] = queue.take_waiting_replies(sessions, "erik-widget", utcnow())
+
+    threads = [threading.Thread(target=take, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    texts_said = sorted(reply.text for replies in taken for reply in replies)
+    assert texts_said == sorted(f"antwoord {n}" for n in range(20))
 
 
 class _Zendesk(BaseHTTPRequestHandler):
