@@ -4,7 +4,8 @@ not answered), a person's replies reach the customer through Rasa on their own
 channel, and the person hands the conversation back.
 
 The staff page (bot/web/staff_handoffs.py) runs the last two through Rasa's
-HTTP API: action_relay_staff_reply and action_resume_assistant.
+HTTP API: action_relay_staff_reply and action_resume_assistant (or, to a closed
+chat widget, action_resume_assistant_quietly).
 """
 
 from __future__ import annotations
@@ -180,6 +181,8 @@ def say_waiting_replies(
 class ActionResumeAssistant(Action):
     """The person hands the conversation back (run by the staff page)."""
 
+    customer_listens = True  # the chat is open: say it, and show what came meanwhile
+
     def name(self) -> str:
         return "action_resume_assistant"
 
@@ -189,15 +192,28 @@ class ActionResumeAssistant(Action):
         found = services()
         language = tracker.get_slot("language") or found.settings.default_language
         handoff = queue.close_conversation(found.sessions, tracker.sender_id, utcnow())
-        name = handoff.claimed_by if handoff and handoff.claimed_by else None
-        name = name or found.catalog.message("choice_request_human", language)
-        dispatcher.utter_message(text=found.catalog.message("assistant_back", language, name=name))
         events: list[dict[str, Any]] = [ConversationResumed(), SlotSet("handoff_id", None)]
-        turn = read_turn(tracker, found)
-        customer_id = customer_of(turn, found)
-        if customer_id is not None:
-            # Warnings that came while a person had the conversation.
-            events += show_unshown(dispatcher, found, tracker, customer_id, language)
+        if self.customer_listens:
+            name = handoff.claimed_by if handoff and handoff.claimed_by else None
+            name = name or found.catalog.message("choice_request_human", language)
+            dispatcher.utter_message(
+                text=found.catalog.message("assistant_back", language, name=name)
+            )
+            customer_id = customer_of(read_turn(tracker, found), found)
+            if customer_id is not None:
+                # Warnings that came while a person had the conversation.
+                events += show_unshown(dispatcher, found, tracker, customer_id, language)
         # Run from outside (no prediction loop): record the listening Rasa would
         # have done, so the customer's next message is read as a fresh turn.
         return [*events, ActionExecuted("action_listen")]
+
+
+class ActionResumeAssistantQuietly(ActionResumeAssistant):
+    """Handed back while the customer's chat widget is closed: said now, it would
+    go nowhere, and warnings shown into a closed chat would count as seen. So
+    nothing is said; the warnings wait for the next visit or reply."""
+
+    customer_listens = False
+
+    def name(self) -> str:
+        return "action_resume_assistant_quietly"

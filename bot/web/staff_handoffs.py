@@ -240,9 +240,12 @@ def add_staff_handoffs(app: Sanic, handoffs: StaffHandoffs) -> None:
         handoff = await asyncio.to_thread(queue.get_handoff, handoffs.sessions, handoff_id)
         if handoff is None or handoff.status == "closed":
             return back(handoff_id, request)
-        # The assistant says it is back and closes the handoff itself; a case
-        # without a conversation (opened by the system) is simply closed.
-        if not await asyncio.to_thread(handoffs.say, handoff, "action_resume_assistant"):
+        # The assistant says it is back and closes the handoff itself (to a
+        # closed chat it says nothing); a case without a conversation (opened
+        # by the system) is simply closed.
+        closed_chat = await asyncio.to_thread(handoffs.widget_open, handoff) is False
+        action = "action_resume_assistant_quietly" if closed_chat else "action_resume_assistant"
+        if not await asyncio.to_thread(handoffs.say, handoff, action):
             if handoff.sender_id:
                 return back(handoff_id, request, "not_sent")
             await asyncio.to_thread(queue.close, handoffs.sessions, handoff_id, utcnow())

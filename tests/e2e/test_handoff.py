@@ -16,7 +16,7 @@ from bot.identity import make_customer_token
 from bot.orders.sql.database import create_db_engine
 from bot.proactive.tables import PromiseRow
 from tests.e2e.chat_client import ChatClient
-from tests.e2e.conftest import SHOP_SECRET, RunningAssistant
+from tests.e2e.conftest import ORDER_API_TOKEN, SHOP_SECRET, RunningAssistant
 
 STAFF_PASSWORD = "e2e-staff-password"
 
@@ -118,7 +118,8 @@ def test_a_reply_to_a_closed_chat_appears_when_erik_opens_it_again(
     assistant: RunningAssistant,
 ) -> None:
     """Erik asked for a person and closed the chat. Miranda's reply is kept,
-    not pushed into nothing, and appears when he opens the chat again."""
+    not pushed into nothing, and appears when he opens the chat again; handed
+    back while his chat is closed, the assistant answers him at his return."""
     staff = staff_session(assistant)
     token = make_customer_token(1001, SHOP_SECRET)
 
@@ -147,6 +148,28 @@ def test_a_reply_to_a_closed_chat_appears_when_erik_opens_it_again(
             said = back.texts()
         page = staff.get(base, timeout=10).text
         assert 'id="waiting-replies"' not in page
+        # With his chat closed again, Gazelle reports a new delay, and Miranda
+        # hands back: nothing is said into the closed chat, and at his return
+        # the assistant answers him (no longer paused) with the news he missed.
+        await asyncio.sleep(1)
+        delay = requests.post(
+            f"{assistant.web_url}/api/v1/supplier-delays",
+            json={
+                "supplier": "Gazelle",
+                "delay_days": 5,
+                "reason_code": "production_problem",
+                "reason": "de lakstraat ligt stil",
+            },
+            headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+            timeout=30,
+        )
+        assert delay.status_code == 202, delay.text
+        await asyncio.sleep(2)  # the notifier finds the chat closed: kept unread
+        staff.post(f"{base}/close", timeout=30)
+        async with ChatClient(assistant.rasa_url, token, session_id=session_id) as later:
+            answer = "\n".join(await later.say("hallo", settle=2))
+            assert "de lakstraat ligt stil" in answer, answer
+            assert "teruggegeven" not in answer, answer
         return "\n".join(said), waited
 
     said, waited = asyncio.run(scenario())

@@ -17,7 +17,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.conversation import ActionHandleFallback
-from actions.handoff import ActionHandOver, ActionRelayStaffReply, ActionResumeAssistant
+from actions.handoff import (
+    ActionHandOver,
+    ActionRelayStaffReply,
+    ActionResumeAssistant,
+    ActionResumeAssistantQuietly,
+)
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services, build_services, use_services
 from bot.clock import utcnow
@@ -27,6 +32,8 @@ from bot.handoff import queue
 from bot.handoff.tables import HandoffRow
 from bot.identity import make_customer_token
 from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.proactive.delivery import unshown_for
+from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.tables import PromiseRow
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker
@@ -241,6 +248,42 @@ def test_a_reply_written_while_the_chat_was_closed_waits_and_is_said_once(
     again = CollectingDispatcher()
     ActionRelayStaffReply().run(again, back, DOMAIN)
     assert again.messages == []
+
+
+def test_handed_back_to_a_closed_chat_says_nothing_and_keeps_the_news(
+    services: Services, dispatcher: CollectingDispatcher, today: date
+) -> None:
+    """A supplier delay came while a person had the conversation and Erik has
+    closed the chat: the news waits for his next visit instead of counting as
+    seen in a chat nobody reads; the assistant is back all the same."""
+    ActionHandOver().run(
+        CollectingDispatcher(), erik("mag ik iemand spreken", "request_human"), DOMAIN
+    )
+    apply_supplier_delay(
+        services.sessions,
+        SupplierDelay(
+            supplier="Gazelle",
+            new_date=today + timedelta(days=20),
+            reason_code="production_problem",
+            reason="frames komen later",
+        ),
+        utcnow(),
+    )
+    [news] = unshown_for(services.sessions, 1001)
+    paused = erik("mag ik iemand spreken", "request_human", slots={"language": "nl"})
+
+    events = ActionResumeAssistantQuietly().run(dispatcher, paused, DOMAIN)
+    assert dispatcher.messages == []
+    assert {"event": "resume", "timestamp": None} in events
+    assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
+    assert handoffs(services)[0].status == "closed"
+    assert unshown_for(services.sessions, 1001) == [news], "waits for the next visit"
+
+    # Handed back to an open chat, the same news is shown.
+    open_chat = CollectingDispatcher()
+    ActionResumeAssistant().run(open_chat, paused, DOMAIN)
+    assert "Gazelle" in texts(open_chat)
+    assert unshown_for(services.sessions, 1001) == []
 
 
 def test_two_takers_at_once_get_each_reply_once(any_database_url: str, today: date) -> None:
