@@ -37,6 +37,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.shop_db import shop_engine
 from bot.clock import utcnow
 from bot.proactive.tables import WarningRow
 
@@ -80,10 +81,7 @@ def warning_receipts() -> WarningReceipts:
     """This Rasa process's receipts, connected on first use."""
     global _receipts
     if _receipts is None:
-        from bot.orders.sql.database import create_db_engine
-        from bot.settings import load_settings
-
-        _receipts = WarningReceipts(create_db_engine(load_settings().database_url))
+        _receipts = WarningReceipts(shop_engine())
     return _receipts
 
 

@@ -15,6 +15,10 @@ client manager, so the one it builds is given ours before any client connects.
 Whether a widget is open is then kept in Redis too (bot/channels/presence.py),
 so that every instance answers for the whole cluster.
 
+A conversation that connects again puts its customer's unread warnings back in
+the notifier's queue (bot/proactive/revisit.py): news that came while the
+widget was closed is pushed as soon as it is open, before the customer asks.
+
 A pushed warning's messages carry their id (`message_id`, bot/channels/receipts.py)
 and the client manager delivers each id to a conversation once
 (bot/channels/socketio_once.py), on one instance or several.
@@ -22,6 +26,7 @@ and the client manager delivers each id to a conversation once
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,9 +37,11 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.presence import PresenceUnavailable, RedisPresence
 from bot.channels.receipts import ReceiptedOutput
+from bot.channels.shop_db import shop_engine
 from bot.channels.socketio_once import (
     MESSAGE_ID,
     DeliveredInMemory,
@@ -43,6 +50,8 @@ from bot.channels.socketio_once import (
     OnceRedisManager,
     use_manager,
 )
+from bot.clock import utcnow
+from bot.proactive.revisit import requeue_unread
 from bot.settings import load_settings
 from bot.web.auth import bearer_matches
 
@@ -93,9 +102,10 @@ class WebchatInput(SocketIOInput):
             delivered = DeliveredInRedis(queue, prefix)
             use_manager(self.sio, OnceRedisManager(queue, f"{prefix}:socketio", delivered))
             self.presence = RedisPresence(queue, prefix, settings.presence_ttl_seconds)
-            self._record_presence(self.sio, self.presence)
         elif self.sio is not None:
             use_manager(self.sio, OnceManager(DeliveredInMemory()))
+        if self.sio is not None:
+            self._watch_sessions(self.sio, self.presence)
 
         @webhook.route("/presence/<session_id>", methods=["GET"])
         async def presence(request: Request, session_id: str) -> HTTPResponse:
@@ -110,8 +120,10 @@ class WebchatInput(SocketIOInput):
 
         return webhook
 
-    def _record_presence(self, sio: socketio.AsyncServer, presence: RedisPresence) -> None:
-        """Wrap Rasa's session_request and disconnect handlers to keep the records."""
+    def _watch_sessions(self, sio: socketio.AsyncServer, presence: RedisPresence | None) -> None:
+        """Wrap Rasa's session_request (and disconnect) handlers: a conversation
+        that connects sends its customer's unread warnings out again, and with
+        several instances the presence records are kept."""
         namespace = self.namespace or "/"
         handlers = sio.handlers[namespace]
         session_request, disconnect = handlers["session_request"], handlers["disconnect"]
@@ -119,12 +131,30 @@ class WebchatInput(SocketIOInput):
         async def on_session_request(sid: str, data: dict[str, Any] | None) -> None:
             data = {} if data is None else data  # Rasa fills in a new session id here
             await session_request(sid, data)
-            if self.session_persistence and data.get("session_id"):
-                await presence.join(str(data["session_id"]), sid)
+            session_id = data.get("session_id") if self.session_persistence else None
+            if not session_id:
+                return
+            if presence is not None:
+                await presence.join(str(session_id), sid)
+            await asyncio.to_thread(_requeue_unread, str(session_id))
+
+        sio.on("session_request", handler=on_session_request, namespace=self.namespace)
+        if presence is None:
+            return
 
         async def on_disconnect(sid: str) -> None:
             await presence.leave(sid)
             await disconnect(sid)
 
-        sio.on("session_request", handler=on_session_request, namespace=self.namespace)
         sio.on("disconnect", handler=on_disconnect, namespace=self.namespace)
+
+
+def _requeue_unread(session_id: str) -> None:
+    try:
+        queued = requeue_unread(shop_engine(), "socketio", session_id, utcnow())
+    except SQLAlchemyError as error:
+        # The warnings stay unread: shown at the customer's next message.
+        logger.warning("unread warnings not queued again: %s", type(error).__name__)
+        return
+    if queued:
+        logger.info("a widget opened again: %d unread warnings queued", queued)

@@ -111,8 +111,9 @@ def outbox(assistant: RunningAssistant) -> list[dict[str, object]]:
     return list(response.json()["warnings"])
 
 
-def test_a_closed_widget_gets_the_warning_at_the_next_visit(assistant: RunningAssistant) -> None:
-    """Emma chatted, closed the page; the Abus delay waits for her next visit."""
+def test_a_closed_widget_gets_the_warning_when_it_opens_again(assistant: RunningAssistant) -> None:
+    """Emma chatted, closed the page; the Abus delay waits for her return and
+    reaches her as soon as her chat connects again, before she writes."""
     token = make_customer_token(1005, SHOP_SECRET)
 
     async def scenario() -> None:
@@ -138,10 +139,16 @@ def test_a_closed_widget_gets_the_warning_at_the_next_visit(assistant: RunningAs
             await asyncio.sleep(0.3)
         assert status == "unread", "a push to a closed widget would have gone nowhere"
         async with ChatClient(assistant.rasa_url, token, session_id) as next_visit:
-            said = "\n".join(await next_visit.say("hello again"))
+            seconds = await next_visit.wait_for(
+                lambda texts: any("sold out at the factory" in t for t in texts), timeout=15
+            )
+            said = "\n".join(next_visit.texts())
+            later = "\n".join(await next_visit.say("hello again"))
         assert "Abus" in said
         assert "the helmets in size M sold out at the factory" in said
+        assert "sold out" not in later, "told once"
         assert {w["id"]: w["status"] for w in outbox(assistant)}[warning_id] == "sent"
+        print(f"the warning reached Emma's reopened chat after {seconds:.1f}s")
 
     asyncio.run(scenario())
 

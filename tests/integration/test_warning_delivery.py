@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import shop_local
@@ -17,7 +17,8 @@ from bot.proactive.delivery import take_for_showing, unshown_for
 from bot.proactive.notifier import Notifier, QuietHours
 from bot.proactive.promises import promise_callback
 from bot.proactive.rasa_api import RasaApi
-from bot.proactive.tables import WarningRow
+from bot.proactive.revisit import requeue_unread
+from bot.proactive.tables import CustomerChannelRow, WarningRow
 from bot.proactive.watcher import watch_promises
 from bot.texts import Catalog
 from tests.conftest import _seeded
@@ -129,3 +130,46 @@ def test_without_a_channel_rasa_is_set_up_with_the_warning_waits_unread(
         notifier.release_lease()
     row = status_of(shop, warning_id)
     assert (row.status, row.attempts, row.last_error) == ("unread", 0, None)
+
+
+def test_a_widget_opening_again_queues_its_customers_unread_warnings(
+    warned: tuple[sessionmaker[Session], int], any_database_url: str
+) -> None:
+    """Erik's chat was closed when the Gazelle delay came (unread); his widget
+    connects again: the warning goes back in the queue, once, and nobody
+    else's does."""
+    shop, warning_id = warned
+    engine = create_db_engine(any_database_url)
+    with shop.begin() as session:
+        session.add_all(
+            CustomerChannelRow(
+                customer_id=customer_id,
+                channel="socketio",
+                address=address,
+                source="conversation",
+                last_seen_at=NOW,
+            )
+            for customer_id, address in ((ERIK, "erik-chat"), (1002, "anouk-chat"))
+        )
+        session.execute(update(WarningRow).values(status="unread"))
+        others = [w for w in session.execute(select(WarningRow)).scalars() if w.id != warning_id]
+    later = NOW + timedelta(hours=1)
+
+    assert requeue_unread(engine, "socketio", "someone-unknown", later) == 0
+    assert requeue_unread(engine, "telegram", "erik-chat", later) == 0
+    assert requeue_unread(engine, "socketio", "erik-chat", later) == 1
+    row = status_of(shop, warning_id)
+    assert (row.status, row.next_attempt_at) == ("queued", later)
+    assert requeue_unread(engine, "socketio", "erik-chat", later) == 0, "once"
+    assert all(status_of(shop, w.id).status == "unread" for w in others)
+
+    # Shown meanwhile (at a reply), or news older than two weeks: left alone.
+    with shop.begin() as session:
+        session.execute(update(WarningRow).values(status="unread"))
+    take_for_showing(shop, warning_id, ERIK, "erik-chat", later)
+    with shop.begin() as session:
+        session.execute(update(WarningRow).values(status="unread"))
+    assert requeue_unread(engine, "socketio", "erik-chat", later) == 0
+    with shop.begin() as session:
+        session.execute(update(WarningRow).values(status="unread", delivered_at=None))
+    assert requeue_unread(engine, "socketio", "erik-chat", NOW + timedelta(days=15)) == 0
