@@ -11,8 +11,8 @@ with it.
 Which ids a conversation (a socket.io room) got is kept in Redis when the
 instances share a message queue, so that it survives the widget reconnecting to
 another instance (nginx keeps one browser on one instance while it lives), and
-in memory with one instance. Messages without an id (answers, staff replies)
-pass untouched.
+in memory with one instance. The id is taken off before the message reaches
+the widget. Messages without an id (answers, staff replies) pass untouched.
 """
 
 from __future__ import annotations
@@ -74,23 +74,26 @@ class DeliveredInRedis:
             return True
 
 
-async def _deliver(
+async def _deliverable(
     manager: socketio.AsyncManager,
     delivered: DeliveredIds,
     data: Any,
     namespace: str | None,
     room: str | None,
-) -> bool:
-    """Whether this instance writes the message to its sockets in the room."""
-    message_id = data.get(MESSAGE_ID) if isinstance(data, dict) else None
-    if not message_id or not room:
-        return True
-    if not manager.rooms.get(namespace or "/", {}).get(room):
-        return True  # nobody in the room here: nothing is written, nothing to remember
-    if await delivered.first_time(room, str(message_id)):
-        return True
+) -> tuple[bool, Any]:
+    """Whether this instance writes the message to its sockets in the room, and
+    the message as they get it: without the id, which the widget does not know
+    (rasa-webchat shows a text only when it has no other keys than its own)."""
+    if not isinstance(data, dict) or MESSAGE_ID not in data:
+        return True, data
+    message_id = str(data[MESSAGE_ID])
+    data = {key: value for key, value in data.items() if key != MESSAGE_ID}
+    if not room or not manager.rooms.get(namespace or "/", {}).get(room):
+        return True, data  # nobody in the room here: nothing is written, nothing to remember
+    if await delivered.first_time(room, message_id):
+        return True, data
     logger.info("message %s delivered before to this conversation: dropped", message_id)
-    return False
+    return False, data
 
 
 class OnceManager(socketio.AsyncManager):
@@ -110,7 +113,8 @@ class OnceManager(socketio.AsyncManager):
         callback: Any = None,
         **kwargs: Any,
     ) -> None:
-        if await _deliver(self, self.delivered, data, namespace, room):
+        deliver, data = await _deliverable(self, self.delivered, data, namespace, room)
+        if deliver:
             await super().emit(event, data, namespace, room, skip_sid, callback, **kwargs)
 
 
@@ -124,10 +128,11 @@ class OnceRedisManager(socketio.AsyncRedisManager):
         self.delivered = delivered
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
-        if await _deliver(
+        deliver, data = await _deliverable(
             self, self.delivered, message.get("data"), message.get("namespace"), message.get("room")
-        ):
-            await super()._handle_emit(message)
+        )
+        if deliver:
+            await super()._handle_emit({**message, "data": data})
 
 
 def use_manager(sio: socketio.AsyncServer, manager: socketio.AsyncManager) -> None:

@@ -61,6 +61,7 @@ def test_a_copy_emitted_on_another_instance_is_not_delivered_twice(prefix: str) 
             return received
 
     received = run(scenario)
+    assert all(set(m) == {"text"} for m in received), "the id never reaches the widget"
     assert [m["text"] for m in received] == [
         "Je Gazelle komt later.",
         "Wil je wachten?",
