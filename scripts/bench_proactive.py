@@ -31,6 +31,7 @@ from bot.generator import generate_orders
 from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, SupplierRow
 from bot.proactive.intake import SupplierDelay, affected_orders_query, apply_supplier_delay
+from bot.proactive.rasa_api import NO_EVENTS, WARNING_INTENT
 from bot.proactive.tables import CustomerChannelRow, WarningRow
 from bot.processes import stop_all
 from bot.settings import PROJECT_ROOT
@@ -111,8 +112,9 @@ def limit_run(rasa_url: str) -> float:
     def push(index: int) -> None:
         response = session.post(
             f"{rasa_url}/conversations/noop-{index}/trigger_intent",
-            params={"output_channel": "callback", "token": TOKEN},
-            json={"name": "EXTERNAL_order_warning", "entities": {"warning_id": "0"}},
+            # The notifier's own request (bot/proactive/rasa_api.py), answer included.
+            params={"output_channel": "callback", "token": TOKEN, **NO_EVENTS},
+            json={"name": WARNING_INTENT, "entities": {"warning_id": "0"}},
             timeout=60,
         )
         response.raise_for_status()

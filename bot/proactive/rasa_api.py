@@ -8,6 +8,10 @@ from urllib.parse import quote
 import requests
 
 WARNING_INTENT = "EXTERNAL_order_warning"
+# Rasa answers a push with the conversation's state, by default every event of
+# it: work on its event loop that grows with the conversation, for an answer
+# nobody reads. Without the events the answer stays small.
+NO_EVENTS = {"include_events": "NONE"}
 
 
 def path_segment(sender_id: str) -> str:
@@ -51,7 +55,7 @@ class RasaApi:
         try:
             response = self.session.post(
                 url,
-                params={"output_channel": output_channel, "token": self.token},
+                params={"output_channel": output_channel, "token": self.token, **NO_EVENTS},
                 json={"name": WARNING_INTENT, "entities": {"warning_id": str(warning_id)}},
                 timeout=self.timeout,
             )
@@ -72,7 +76,7 @@ class RasaApi:
         try:
             response = self.session.post(
                 url,
-                params={"output_channel": output_channel, "token": self.token},
+                params={"output_channel": output_channel, "token": self.token, **NO_EVENTS},
                 json={"name": action},
                 timeout=self.timeout,
             )
