@@ -47,6 +47,15 @@ class RunningAssistant:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def report_delay(self, body: dict[str, object]) -> requests.Response:
+        """The shop's order system reports a supplier delay (the intake API)."""
+        return requests.post(
+            f"{self.web_url}/api/v1/supplier-delays",
+            json=body,
+            headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
+            timeout=30,
+        )
+
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     if not wait_until_ready(url, process, timeout=240):

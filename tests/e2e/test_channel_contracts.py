@@ -86,9 +86,7 @@ def register(assistant: RunningAssistant, customer: int, channel: str, address: 
 
 
 def post_delay(assistant: RunningAssistant, body: dict[str, object]) -> None:
-    response = requests.post(
-        f"{assistant.web_url}/api/v1/supplier-delays", json=body, headers=API, timeout=30
-    )
+    response = assistant.report_delay(body)
     assert response.status_code == 202, response.text
 
 

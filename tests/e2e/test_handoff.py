@@ -16,7 +16,7 @@ from bot.identity import make_customer_token
 from bot.orders.sql.database import create_db_engine
 from bot.proactive.tables import PromiseRow
 from tests.e2e.chat_client import ChatClient
-from tests.e2e.conftest import ORDER_API_TOKEN, SHOP_SECRET, RunningAssistant
+from tests.e2e.conftest import SHOP_SECRET, RunningAssistant
 
 STAFF_PASSWORD = "e2e-staff-password"
 
@@ -152,16 +152,13 @@ def test_a_reply_to_a_closed_chat_appears_when_erik_opens_it_again(
         # hands back: nothing is said into the closed chat, and at his return
         # the assistant answers him (no longer paused) with the news he missed.
         await asyncio.sleep(1)
-        delay = requests.post(
-            f"{assistant.web_url}/api/v1/supplier-delays",
-            json={
+        delay = assistant.report_delay(
+            {
                 "supplier": "Gazelle",
                 "delay_days": 5,
                 "reason_code": "production_problem",
                 "reason": "de lakstraat ligt stil",
-            },
-            headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
-            timeout=30,
+            }
         )
         assert delay.status_code == 202, delay.text
         await asyncio.sleep(2)  # the notifier finds the chat closed: kept unread

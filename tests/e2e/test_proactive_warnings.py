@@ -16,15 +16,6 @@ from tests.e2e.chat_client import ChatClient
 from tests.e2e.conftest import ORDER_API_TOKEN, SHOP_SECRET, RunningAssistant
 
 
-def post_delay(assistant: RunningAssistant, body: dict[str, object]) -> requests.Response:
-    return requests.post(
-        f"{assistant.web_url}/api/v1/supplier-delays",
-        json=body,
-        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
-        timeout=30,
-    )
-
-
 def order_status(assistant: RunningAssistant, order_id: int) -> str:
     path = assistant.env["DATABASE_URL"].removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
@@ -39,8 +30,7 @@ def test_erik_hears_the_gazelle_delay_live_and_chooses(assistant: RunningAssista
             await chat.say("hoi")  # the widget's customer is known from here on
             new_date = today + timedelta(days=24)
             start = len(chat.received)
-            response = post_delay(
-                assistant,
+            response = assistant.report_delay(
                 {
                     "supplier": "Gazelle",
                     "new_date": new_date.isoformat(),
@@ -74,8 +64,7 @@ def test_erik_hears_the_gazelle_delay_live_and_chooses(assistant: RunningAssista
             # A second delay; this time the customer cancels.
             start = len(chat.received)
             assert (
-                post_delay(
-                    assistant,
+                assistant.report_delay(
                     {
                         "supplier": "Gazelle",
                         "delay_days": 3,
@@ -120,8 +109,7 @@ def test_a_closed_widget_gets_the_warning_when_it_opens_again(assistant: Running
         async with ChatClient(assistant.rasa_url, token) as first_visit:
             await first_visit.say("hi")
             session_id = first_visit.session_id
-        response = post_delay(
-            assistant,
+        response = assistant.report_delay(
             {
                 "supplier": "Abus",
                 "delay_days": 6,

@@ -72,16 +72,13 @@ def test_erik_asks_hears_a_delay_live_waits_and_reads_the_order_page(
 
     # The supplier reports a further delay: the open widget shows it, no reload.
     new_date = today + timedelta(days=24)
-    response = requests.post(
-        f"{assistant.web_url}/api/v1/supplier-delays",
-        json={
+    response = assistant.report_delay(
+        {
             "supplier": "Gazelle",
             "new_date": new_date.isoformat(),
             "reason_code": "production_problem",
             "reason": "de lakstraat in de fabriek staat stil",
-        },
-        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
-        timeout=30,
+        }
     )
     assert response.status_code == 202, response.text
     widget_says(page, "de lakstraat in de fabriek staat stil", timeout_ms=15_000)
@@ -127,16 +124,13 @@ def test_a_warning_for_a_closed_widget_is_there_at_the_next_visit(
     widget_says(first_visit, "Hi Emma")
     first_visit.context.close()  # Emma leaves the site
 
-    response = requests.post(
-        f"{assistant.web_url}/api/v1/supplier-delays",
-        json={
+    response = assistant.report_delay(
+        {
             "supplier": "Abus",
             "delay_days": 6,
             "reason_code": "supplier_out_of_stock",
             "reason": "the size M helmets sold out at the factory",
-        },
-        headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
-        timeout=30,
+        }
     )
     assert response.status_code == 202, response.text
     warning_id = response.json()["warning_ids"][0]
