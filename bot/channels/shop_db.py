@@ -17,9 +17,3 @@ def shop_engine() -> Engine:
 
         _engine = create_db_engine(load_settings().database_url)
     return _engine
-
-
-def use_shop_engine(replacement: Engine | None) -> None:
-    """Swap the engine (tests); None connects again from the environment."""
-    global _engine
-    _engine = replacement
