@@ -17,14 +17,20 @@ the widget. Messages without an id (answers, staff replies) pass untouched.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import socketio
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
+
+from bot.channels.redis_url import refused
 
 logger = logging.getLogger(__name__)
 
@@ -118,13 +124,56 @@ class OnceManager(socketio.AsyncManager):
             await super().emit(event, data, namespace, room, skip_sid, callback, **kwargs)
 
 
+# What travels on the shared queue: python-socketio's own four kinds of message.
+QUEUE_METHODS = frozenset({"emit", "callback", "disconnect", "close_room"})
+# An emit whose data is a tuple sends its items as separate arguments; JSON
+# has no tuples, so such a message says so.
+_ARGUMENTS = "data_is_arguments"
+
+
+def encode_message(message: dict[str, Any]) -> bytes:
+    """A queue message as JSON (never a pickle: CVE-2025-61765). Data that JSON
+    cannot carry raises TypeError, so that the emit fails where it was made."""
+    if message.get("method") == "emit" and isinstance(message.get("data"), tuple):
+        message = {**message, "data": list(message["data"]), _ARGUMENTS: True}
+    return json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def decode_message(raw: Any) -> dict[str, Any] | None:
+    """The message published on the queue, or None for anything that is not one
+    of ours in JSON: a pickle, other bytes, JSON of another shape."""
+    if not isinstance(raw, (bytes, str)):
+        return None
+    try:
+        message = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if not isinstance(message, dict) or message.get("method") not in QUEUE_METHODS:
+        return None
+    if message.pop(_ARGUMENTS, False) is True and isinstance(message.get("data"), list):
+        message["data"] = tuple(message["data"])
+    return message
+
+
 class OnceRedisManager(socketio.AsyncRedisManager):
     """A client manager on the shared message queue: every instance hears every
     emit and writes it to its own sockets (`_handle_emit`); that is where a copy
-    is dropped."""
+    is dropped.
+
+    python-socketio 5.9 pickles what it publishes and unpickles every message it
+    reads (CVE-2025-61765, fixed in 5.14, which Rasa 3.6 cannot use): whoever can
+    publish on the channel would run code in every instance. Here messages go
+    out as JSON (`_publish`) and `_listen` hands the library's reader only the
+    dicts decoded from JSON: the reader unpickles only what is not a dict, so
+    nothing reaches `pickle.loads`. Anything else is dropped with one log line.
+
+    The password and TLS come from the URL (`redis://:pw@host/0`, `rediss://`);
+    a refused password is logged and retried with a backoff instead of the
+    library's tight loop of tracebacks.
+    """
 
     def __init__(self, url: str, channel: str, delivered: DeliveredIds) -> None:
-        super().__init__(url, channel=channel)
+        super().__init__(url, channel=channel, redis_options={"socket_connect_timeout": 5})
         self.delivered = delivered
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
@@ -133,6 +182,59 @@ class OnceRedisManager(socketio.AsyncRedisManager):
         )
         if deliver:
             await super()._handle_emit({**message, "data": data})
+
+    async def _publish(self, data: dict[str, Any]) -> Any:
+        try:
+            payload = encode_message(data)
+        except (TypeError, ValueError) as error:
+            method = data.get("method")
+            logger.error("socket.io queue: a %s message is not JSON (%s)", method, error)
+            raise TypeError("socket.io queue messages must be JSON") from error
+        for attempt in (1, 2):
+            try:
+                if attempt == 2:
+                    self._redis_connect()
+                return await self.redis.publish(self.channel, payload)
+            except RedisError as error:
+                logger.error(
+                    "socket.io queue: publish failed (%s)%s",
+                    type(error).__name__,
+                    ", retrying" if attempt == 1 else ", giving up",
+                )
+        return None
+
+    async def _listen(self) -> AsyncIterator[dict[str, Any]]:  # type: ignore[override]
+        channel = self.channel.encode("utf-8")
+        pause = 1.0
+        while True:
+            try:
+                await self.pubsub.subscribe(self.channel)
+                pause = 1.0
+                async for raw in self.pubsub.listen():
+                    if raw.get("type") != "message" or raw.get("channel") != channel:
+                        continue
+                    message = decode_message(raw.get("data"))
+                    if message is None:
+                        # Not a word of the payload: it may be an attacker's.
+                        logger.warning("socket.io queue: a message that is not ours was dropped")
+                        continue
+                    yield message
+            except RedisError as error:
+                why = "refused the credentials" if refused(error) else "unavailable"
+                logger.error(
+                    "socket.io queue: Redis %s (%s), listening again in %.0f s",
+                    why,
+                    type(error).__name__,
+                    pause,
+                )
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 60.0)
+                await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        with contextlib.suppress(RedisError):
+            await self.pubsub.reset()  # the old connection goes back
+        self._redis_connect()
 
 
 def use_manager(sio: socketio.AsyncServer, manager: socketio.AsyncManager) -> None:
