@@ -70,12 +70,16 @@ $(MODEL): $(BIN)/.installed $(TRAINING_FILES)
 
 train: $(MODEL) ## train the model when it is missing or older than its data
 
+# make run is the demo: the demo shop, its secrets made once in var/ (DEMO_SHOP=false
+# in the environment runs the same processes as production, with your own secrets).
+DEMO := DEMO_SHOP="$${DEMO_SHOP:-true}"
+
 seed: $(BIN)/.installed ## migrate the database and seed the demo shop (once)
-	$(BIN)/python -m bot seed
+	$(DEMO) $(BIN)/python -m bot seed
 
 run: $(BIN)/.installed $(WIDGET) seed $(MODEL) ## run the assistant: Rasa (REST, socket.io) and the action server
 	$(BIN)/python -m bot check
-	$(BIN)/python -m bot run --model $(MODEL)
+	$(DEMO) $(BIN)/python -m bot run --model $(MODEL)
 
 run-cluster: $(BIN)/.installed $(WIDGET) $(MODEL) $(NGINX) ## nginx, 2 Rasa instances, 2 action servers, 2 notifiers, web on PostgreSQL + Redis
 	$(BIN)/python -m bot check

@@ -29,6 +29,7 @@ from bot.proactive import choices
 from bot.proactive.channels import customer_at
 from bot.proactive.compose import compose_warning
 from bot.proactive.delivery import take_for_showing, unshown_for
+from bot.proactive.push_signature import push_is_genuine
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def show_unshown(
 
 
 class ActionDeliverWarning(Action):
-    """Triggered by the notifier through Rasa's trigger_intent."""
+    """Triggered by the notifier through Rasa's trigger_intent, signed."""
 
     def name(self) -> str:
         return "action_deliver_warning"
@@ -161,8 +162,17 @@ class ActionDeliverWarning(Action):
     ) -> list[dict[str, Any]]:
         found = services()
         warning_id = _int(entity_value(tracker, "warning_id"))
-        customer = customer_at(found.sessions, tracker.sender_id)
-        if warning_id is None or customer is None:
+        channel = str(entity_value(tracker, "push_channel") or "")
+        if warning_id is None or not push_is_genuine(
+            found.settings.push_secret,
+            entity_value(tracker, "push_signature"),
+            warning_id,
+            tracker.sender_id,
+            channel,
+        ):
+            return refuse_forged_push(dispatcher, found, tracker)
+        customer = customer_at(found.sessions, tracker.sender_id, channel=channel)
+        if customer is None:
             logger.warning("warning push to a conversation of no known customer ignored")
             return []
         customer_id, customer_language = customer
@@ -170,6 +180,19 @@ class ActionDeliverWarning(Action):
         return show_warning(
             dispatcher, found, tracker, warning_id, customer_id, language, shown_here(tracker)
         )
+
+
+def refuse_forged_push(
+    dispatcher: CollectingDispatcher, found: Services, tracker: Tracker
+) -> list[dict[str, Any]]:
+    """An unsigned, expired or misdirected push: nothing shown, nothing marked.
+    A customer who typed the intent's payload gets the ordinary fallback."""
+    typed = str((tracker.latest_message or {}).get("text") or "").startswith("/")
+    logger.warning("unsigned warning push refused (%s)", "typed" if typed else "pushed")
+    if typed:
+        language = tracker.get_slot("language") or found.settings.default_language
+        dispatcher.utter_message(text=found.catalog.message("fallback", language))
+    return []
 
 
 def _int(value: Any) -> int | None:

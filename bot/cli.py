@@ -6,7 +6,8 @@ import argparse
 import logging
 import sys
 
-from bot.settings import SettingsError, load_settings
+from bot.run_secrets import NOTIFIER_NEEDS, WEB_NEEDS
+from bot.settings import Settings, SettingsError, load_settings
 
 
 def _session_factory(database_url: str):
@@ -32,6 +33,9 @@ def cmd_seed(_args: argparse.Namespace) -> int:
 
     settings = load_settings()
     upgrade_database(settings.database_url)
+    if not settings.demo_shop:
+        print("database schema is up to date; DEMO_SHOP is off: the demo shop is not seeded")
+        return 0
     if seed_demo_shop(_session_factory(settings.database_url), shop_today(settings.shop_timezone)):
         print("demo shop seeded: customers 1001-1006, orders 10001-10006")
     else:
@@ -80,20 +84,39 @@ def cmd_token(args: argparse.Namespace) -> int:
     from bot.identity import make_customer_token
 
     settings = load_settings()
+    if not settings.shop_token_secret:
+        print("SHOP_TOKEN_SECRET is not set (DEMO_SHOP=true uses the demo's)", file=sys.stderr)
+        return 2
     print(make_customer_token(args.customer_id, settings.shop_token_secret, args.ttl))
     return 0
+
+
+def _unsafe_secrets(settings: Settings, needs: tuple[str, ...]) -> bool:
+    """True (and says why) when a secret is missing, short or public outside the demo."""
+    from bot.run_secrets import secret_problems
+
+    problems = secret_problems(settings, needs)
+    for problem in problems:
+        print(f"secrets: {problem} (see .env.example and docs/security.md)", file=sys.stderr)
+    return bool(problems)
 
 
 def cmd_web(_args: argparse.Namespace) -> int:
     from bot.web.app import run_web
 
-    return run_web(load_settings())
+    settings = load_settings()
+    if _unsafe_secrets(settings, WEB_NEEDS):
+        return 2
+    return run_web(settings)
 
 
 def cmd_notifier(args: argparse.Namespace) -> int:
     from bot.proactive.worker import run_notifier
 
-    return run_notifier(load_settings(), once=args.once)
+    settings = load_settings()
+    if _unsafe_secrets(settings, NOTIFIER_NEEDS):
+        return 2
+    return run_notifier(settings, once=args.once)
 
 
 def cmd_watch(_args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -40,7 +40,8 @@ from bot.runner import (
     action_server_command,
     cannot_start,
     rasa_server_command,
-    with_rasa_token,
+    secrets_environment,
+    with_run_secrets,
     with_staff_password,
 )
 from bot.settings import PROJECT_ROOT, Settings
@@ -48,8 +49,11 @@ from bot.settings import PROJECT_ROOT, Settings
 NGINX_TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "cluster.conf.template"
 LOCK_PASSWORD_VARIABLE = "CLUSTER_LOCK_STORE_PASSWORD"
 READY_TIMEOUT = 300.0
-# A process that dies again sooner than this after it was started again is in a crash loop.
-CRASH_LOOP_SECONDS = 30.0
+# A process that ran this long before it died was healthy: its next restart is quick again.
+HEALTHY_SECONDS = 60.0
+# Restarts wait 1 s, 2 s, 4 s ... up to this, so a crash loop (the database
+# away, a full disk) costs little while the rest of the cluster keeps serving.
+MAX_RESTART_DELAY = 60.0
 
 
 class ClusterError(RuntimeError):
@@ -271,7 +275,7 @@ class Cluster:
             raise ClusterError(
                 "nginx is missing: run 'make nginx' (as root) or 'sudo apt-get install nginx'"
             )
-        self.settings = with_rasa_token(self.settings)
+        self.settings = with_run_secrets(self.settings)
         self.folder.mkdir(parents=True, exist_ok=True)
         logs = self.folder / "logs"
         credentials = self.folder / "credentials.yml"
@@ -286,7 +290,8 @@ class Cluster:
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(PROJECT_ROOT), self.env.get("PYTHONPATH")])
             ),
-            "RASA_TOKEN": self.settings.rasa_token,
+            **secrets_environment(self.settings),
+            "DEMO_SHOP": "true" if self.settings.demo_shop else "false",
             "RASA_URL": self.api_url,
             "CHAT_SOCKET_URL": self.env.get("CHAT_SOCKET_URL") or self.proxy_url,
             "RASA_TELEMETRY_ENABLED": "false",
@@ -399,6 +404,41 @@ class Cluster:
         stop_all([s.process for s in order if s.process is not None])
 
 
+@dataclass
+class Supervisor:
+    """Starts a crashed process again, with a growing delay while it keeps crashing."""
+
+    services: Iterable[Service]
+    log: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr))
+    _due: dict[str, float] = field(default_factory=dict)
+    _crashes: dict[str, int] = field(default_factory=dict)
+
+    def restart_delay(self, crashes: int) -> float:
+        return float(min(MAX_RESTART_DELAY, 2 ** max(0, crashes - 1)))
+
+    def tend(self, now: float, stopping: Callable[[], bool] = lambda: False) -> None:
+        for service in self.services:
+            if stopping():  # Ctrl-C reaches the children too: they stop, not crash
+                return
+            if service.process is None or service.process.poll() is None:
+                continue
+            due = self._due.get(service.name)
+            if due is None:
+                ran = now - service.started_at
+                crashes = 1 if ran >= HEALTHY_SECONDS else self._crashes.get(service.name, 0) + 1
+                self._crashes[service.name] = crashes
+                delay = self.restart_delay(crashes)
+                self._due[service.name] = now + delay
+                self.log(
+                    f"{service.name} stopped (exit {service.process.returncode}); "
+                    f"starting it again in {delay:.0f}s (see {service.log_path})"
+                )
+            elif now >= due:
+                del self._due[service.name]
+                service.restarts += 1
+                service.start()
+
+
 def run_cluster(settings: Settings, model: str) -> int:
     problem = cannot_start(settings, model)
     if problem:
@@ -416,7 +456,9 @@ def run_cluster(settings: Settings, model: str) -> int:
     from bot.orders.sql.migrate import upgrade_database
 
     upgrade_database(settings.database_url)
-    seed_demo_shop(build_session_factory(settings), shop_today(settings.shop_timezone))
+    if settings.demo_shop:
+        # Only when asked for: production serves and seeds nothing of the demo.
+        seed_demo_shop(build_session_factory(settings), shop_today(settings.shop_timezone))
     folder = PROJECT_ROOT / "var" / "cluster" / str(os.getpid())
     cluster = Cluster(settings, model, folder, instances=settings.cluster_instances)
     stopping = False
@@ -446,26 +488,10 @@ def run_cluster(settings: Settings, model: str) -> int:
             f"POST {cluster.proxy_url}/webhooks/rest/webhook (nginx, "
             f"{len(cluster.rasa_ports)} Rasa instances, {cluster.notifiers} notifiers)"
         )
-    exit_code = 0
+    supervisor = Supervisor(cluster.services.values())
     while not stopping:
-        for service in cluster.services.values():
-            if stopping:  # Ctrl-C reaches the children too: they stop, not crash
-                break
-            if service.process is not None and service.process.poll() is not None:
-                code = service.process.returncode
-                since_start = time.monotonic() - service.started_at
-                if service.restarts and since_start < CRASH_LOOP_SECONDS:
-                    print(
-                        f"{service.name} stopped again (exit {code}) within "
-                        f"{CRASH_LOOP_SECONDS:.0f}s: stopping the cluster; see {service.log_path}",
-                        file=sys.stderr,
-                    )
-                    exit_code, stopping = 1, True
-                    break
-                print(f"{service.name} stopped (exit {code}); starting it again", file=sys.stderr)
-                service.restarts += 1
-                service.start()
+        supervisor.tend(time.monotonic(), lambda: stopping)
         time.sleep(0.5)
     cluster.stop()
     print("stopped")
-    return exit_code
+    return 0

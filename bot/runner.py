@@ -17,15 +17,18 @@ from types import FrameType
 
 from bot.channels.credentials import CredentialsError, write_active_credentials
 from bot.processes import stop_all, wait_until_ready
+from bot.run_secrets import LAUNCHER_NEEDS, secret_problems
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import TextsError, load_catalog
 
 
 def action_server_command(settings: Settings) -> list[str]:
+    """rasa-sdk behind a token, actions on threads (bot/action_server.py); its
+    token comes from the environment (child_environment)."""
     return [
         sys.executable,
         "-m",
-        "rasa_sdk",
+        "bot.action_server",
         "--actions",
         "actions",
         "--port",
@@ -42,10 +45,11 @@ def active_credentials_path() -> Path:
 def rasa_server_command(
     settings: Settings, model: str, credentials: Path, endpoints: Path | None = None
 ) -> list[str]:
+    # bot.rasa_server adds the API token from RASA_TOKEN: never on the command line.
     command = [
         sys.executable,
         "-m",
-        "rasa",
+        "bot.rasa_server",
         "run",
         "--model",
         model,
@@ -60,14 +64,24 @@ def rasa_server_command(
         "--cors",
         "*",
     ]
-    if settings.rasa_token:
-        # The HTTP API only with a token: without one it is CVE-2024-49375's way in.
-        command += ["--enable-api", "--auth-token", settings.rasa_token]
     return command
+
+
+def secrets_environment(settings: Settings) -> dict[str, str]:
+    """The secrets every process of a run shares (the demo's come from var/)."""
+    return {
+        "SHOP_TOKEN_SECRET": settings.shop_token_secret,
+        "ORDER_API_TOKEN": settings.order_api_token,
+        "RASA_TOKEN": settings.rasa_token,
+        "PUSH_SECRET": settings.push_secret,
+        "ACTION_SERVER_TOKEN": settings.action_server_token,
+    }
 
 
 def child_environment(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(secrets_environment(settings))
+    env["DEMO_SHOP"] = "true" if settings.demo_shop else "false"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     env["ACTION_PORT"] = str(settings.action_port)
     # rasa-sdk listens on SANIC_HOST (0.0.0.0 by default) and has no auth.
@@ -77,12 +91,17 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def with_rasa_token(settings: Settings) -> Settings:
-    """The notifier needs Rasa's HTTP API, and that API needs a token: make one
-    for this run when none is configured (it is never enabled without)."""
-    if settings.rasa_token:
-        return settings
-    return dataclasses.replace(settings, rasa_token=secrets.token_urlsafe(32))
+def with_run_secrets(settings: Settings) -> Settings:
+    """The secrets only this run's own processes share, made for the run when
+    not configured: Rasa's API token (the notifier needs the API, and it is
+    never enabled without one), the action server's token and the key that
+    signs pushes. Processes started apart need them set (bot/run_secrets.py)."""
+    return dataclasses.replace(
+        settings,
+        rasa_token=settings.rasa_token or secrets.token_urlsafe(32),
+        action_server_token=settings.action_server_token or secrets.token_urlsafe(32),
+        push_secret=settings.push_secret or secrets.token_urlsafe(32),
+    )
 
 
 def with_staff_password(settings: Settings) -> tuple[Settings, bool]:
@@ -94,7 +113,11 @@ def with_staff_password(settings: Settings) -> tuple[Settings, bool]:
 
 
 def cannot_start(settings: Settings, model: str) -> str | None:
-    """Why nothing should start (no model, texts with mistakes); None when ready."""
+    """Why nothing should start (no model, texts with mistakes, secrets that are
+    missing or public outside the demo); None when ready."""
+    problems = secret_problems(settings, LAUNCHER_NEEDS)
+    if problems:
+        return "secrets: " + "; ".join(problems) + " (see .env.example and docs/security.md)"
     if not Path(model).exists():
         return f"no trained model at {model}: run 'make train' first"
     try:
@@ -116,9 +139,8 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
     except CredentialsError as error:
         print(f"channels: {error}", file=sys.stderr)
         return 2
-    settings = with_rasa_token(settings)
+    settings = with_run_secrets(settings)
     env = child_environment(settings)
-    env["RASA_TOKEN"] = settings.rasa_token
     settings, made_staff_password = with_staff_password(settings)
     env.setdefault("RASA_URL", f"http://127.0.0.1:{settings.rasa_port}")
     processes: list[subprocess.Popen[bytes]] = []

@@ -6,6 +6,8 @@ opens a connection: it only describes what to connect to.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from dataclasses import dataclass
@@ -62,6 +64,35 @@ def _clock_time(name: str, default: str) -> time:
 
 def _text(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = _text(name).lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _secret(name: str, demo: bool) -> str:
+    """A secret from the environment; in the demo, one generated once into var/."""
+    given = _text(name)
+    if given or not demo:
+        return given
+    from bot.run_secrets import demo_secret
+
+    return demo_secret(name, PROJECT_ROOT / "var")
+
+
+def derived_secret(secret: str, purpose: str) -> str:
+    """A second secret for another purpose, derived from one that is kept (HMAC),
+    so that knowing one gives away nothing of the other. Empty stays empty."""
+    if not secret:
+        return ""
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
 class SettingsError(ValueError):
@@ -141,6 +172,16 @@ class Settings:
     proxy_host: str
     proxy_port: int  # nginx: the single entry for customers
     proxy_api_port: int  # nginx: Rasa's HTTP API for the notifiers (internal only)
+    # Safe to put in front of the internet (docs/security.md).
+    demo_shop: bool  # DEMO_SHOP: seed and serve the demo shop (make run); off in production
+    push_secret: str  # signs the notifier's pushes (HMAC); the action server checks them
+    action_server_token: str  # Rasa's action_endpoint token; the action server refuses others
+    max_message_bytes: int  # a customer's message body over this gets 413
+    max_intake_bytes: int  # an intake API body over this gets 413
+    idempotency_hours: float  # an Idempotency-Key is answered the same for this long
+    verification_lock_failures: int  # failed verifications of one order before it is locked
+    verification_lock_minutes: int  # ... within this window, and locked for as long
+    notifier_max_backoff_seconds: float  # the longest wait between two tries of a warning
 
 
 def _default_database_url() -> str:
@@ -152,7 +193,9 @@ def load_settings() -> Settings:
     order_system = _text("ORDER_SYSTEM", "sql").lower()
     if order_system not in {"sql", "http"}:
         raise SettingsError(f"ORDER_SYSTEM must be 'sql' or 'http', got {order_system!r}")
-    shop_secret = _text("SHOP_TOKEN_SECRET", "dev-only-shop-token-secret-change-me")
+    demo = _flag("DEMO_SHOP", False)
+    # Outside the demo a missing secret stays empty: `check_secrets` stops the start.
+    shop_secret = _secret("SHOP_TOKEN_SECRET", demo)
     language = _text("DEFAULT_LANGUAGE", "nl").lower()
     if language not in {"nl", "en"}:
         raise SettingsError(f"DEFAULT_LANGUAGE must be 'nl' or 'en', got {language!r}")
@@ -166,7 +209,7 @@ def load_settings() -> Settings:
         shop_token_secret=shop_secret,
         # The verification proof is signed by the action server, with its own
         # secret; derived from the shop's secret when not given.
-        proof_secret=_text("PROOF_SECRET", shop_secret + ":verification-proof"),
+        proof_secret=_text("PROOF_SECRET") or derived_secret(shop_secret, "verification-proof"),
         proof_ttl_seconds=_int("PROOF_TTL_SECONDS", 3600),
         default_language=language,
         shop_timezone=_text("SHOP_TIMEZONE", "Europe/Amsterdam"),
@@ -192,12 +235,12 @@ def load_settings() -> Settings:
         chat_socket_url=_text(
             "CHAT_SOCKET_URL", f"http://127.0.0.1:{_int('RASA_PORT', 5005)}"
         ).rstrip("/"),
-        order_api_token=_text("ORDER_API_TOKEN", "dev-only-order-api-token-change-me"),
+        order_api_token=_secret("ORDER_API_TOKEN", demo),
         rasa_url=_text("RASA_URL", f"http://127.0.0.1:{_int('RASA_PORT', 5005)}").rstrip("/"),
         quiet_start=_hour("QUIET_HOURS_START", 21),
         quiet_end=_hour("QUIET_HOURS_END", 8),
         notifier_batch=_int("NOTIFIER_BATCH", 50),
-        notifier_max_attempts=_int("NOTIFIER_MAX_ATTEMPTS", 8),
+        notifier_max_attempts=_int("NOTIFIER_MAX_ATTEMPTS", 16),
         notifier_backoff_seconds=_float("NOTIFIER_BACKOFF_SECONDS", 2.0),
         notifier_poll_seconds=_float("NOTIFIER_POLL_SECONDS", 1.0),
         notifier_lease_seconds=_float("NOTIFIER_LEASE_SECONDS", 60.0),
@@ -239,6 +282,15 @@ def load_settings() -> Settings:
         proxy_host=_text("PROXY_HOST", "127.0.0.1"),
         proxy_port=_int("PROXY_PORT", 8080),
         proxy_api_port=_int("PROXY_API_PORT", 8081),
+        demo_shop=demo,
+        push_secret=_secret("PUSH_SECRET", demo),
+        action_server_token=_secret("ACTION_SERVER_TOKEN", demo),
+        max_message_bytes=_int("MAX_MESSAGE_BYTES", 64 * 1024),
+        max_intake_bytes=_int("MAX_INTAKE_BYTES", 1024 * 1024),
+        idempotency_hours=_float("IDEMPOTENCY_HOURS", 24.0),
+        verification_lock_failures=_int("VERIFICATION_LOCK_FAILURES", 10),
+        verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 15),
+        notifier_max_backoff_seconds=_float("NOTIFIER_MAX_BACKOFF_SECONDS", 600.0),
     )
 
 

@@ -39,6 +39,8 @@ def start_assistant_stack(
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
+        # A benchmark, not production: the demo's secrets where none are set.
+        "DEMO_SHOP": "true",
         "RASA_TOKEN": token,
         "RASA_PORT": str(rasa_port),
         "RASA_URL": rasa_url,

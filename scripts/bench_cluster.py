@@ -70,7 +70,7 @@ def cpu_groups(cluster: Cluster) -> dict[str, tuple[str, ...]]:
     for index, port in enumerate(cluster.rasa_ports):
         groups[f"rasa-{index + 1}"] = ("rasa", "run", f"--port {port}")
         action_port = cluster.settings.action_port + index
-        groups[f"actions-{index + 1}"] = ("rasa_sdk", f"--port {action_port}")
+        groups[f"actions-{index + 1}"] = ("bot.action_server", f"--port {action_port}")
     groups["nginx"] = ("nginx:",)
     groups["postgresql (all)"] = ("postgres",)
     groups["redis (all)"] = ("redis-server",)
@@ -113,6 +113,8 @@ def main() -> int:
         "LOCK_STORE_URL": REDIS_URL,
         "SOCKETIO_MESSAGE_QUEUE": REDIS_URL,
         "REDIS_KEY_PREFIX": prefix,
+        # A benchmark, not production: the demo's secrets where none are set.
+        "DEMO_SHOP": "true",
         "SHOP_TOKEN_SECRET": SECRET,
         "RASA_PORT": str(rasa_port),
         "ACTION_PORT": str(free_port()),

@@ -127,8 +127,8 @@ def limit_run(rasa_url: str) -> float:
 
 # Where the CPU goes during the product run.
 CPU_GROUPS = {
-    "rasa": ("rasa", " run ", "--enable-api"),
-    "action_server": ("rasa_sdk",),
+    "rasa": ("rasa", " run "),
+    "action_server": ("bot.action_server",),
     "notifiers": ("-m bot notifier",),
     "postgres": ("postgres:",),
 }

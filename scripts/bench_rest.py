@@ -87,6 +87,8 @@ def start_assistant(port: int) -> subprocess.Popen[bytes]:
     env.update(
         {
             "DATABASE_URL": f"sqlite:///{WORK / 'shop.db'}",
+            # A benchmark, not production: the demo shop, its secrets where none are set.
+            "DEMO_SHOP": "true",
             "SHOP_TOKEN_SECRET": SECRET,
             "RASA_PORT": str(port),
             "ACTION_PORT": str(free_port()),

@@ -80,7 +80,7 @@ class CallbackSink:
     def credentials(self) -> str:
         """A credentials.yml with REST, the chat widget and the callback channel to this sink."""
         return (
-            "rest:\n"
+            "bot.channels.rest.GuardedRestInput:\n"
             "bot.channels.webchat.WebchatInput:\n  session_persistence: true\n"
             f"bot.channels.callback.CallbackInput:\n  url: {self.url}\n"
         )

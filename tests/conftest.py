@@ -25,6 +25,7 @@ from bot.texts import Catalog, load_catalog
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SHOP_SECRET = "test-shop-secret-at-least-32-bytes-long"
+PUSH_SECRET = "test-push-secret-at-least-32-bytes-long"
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +118,23 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("SHOP_TOKEN_SECRET", SHOP_SECRET)
+    monkeypatch.setenv("PUSH_SECRET", PUSH_SECRET)
     monkeypatch.setenv("ORDER_SYSTEM", "sql")
     return load_settings()
+
+
+def pushed_warning(warning_id: int, sender_id: str, channel: str) -> list[dict[str, Any]]:
+    """The entities of the notifier's push of a warning, signed as it signs them."""
+    from bot.proactive.push_signature import sign_push
+
+    return [
+        {"entity": "warning_id", "value": str(warning_id)},
+        {"entity": "push_channel", "value": channel},
+        {
+            "entity": "push_signature",
+            "value": sign_push(PUSH_SECRET, warning_id, sender_id, channel),
+        },
+    ]
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ import re
 # Channels whose senders the platform itself vouches for (signed webhooks).
 PLATFORM_CHANNELS = ("telegram", "slack", "twilio")
 
+# The prefixes of the platforms' sender ids: only their own signed webhooks use them.
+PLATFORM_SENDER_PREFIXES = ("telegram:", "slack:", "sms:", "whatsapp:")
+
 _TELEGRAM_CHAT = re.compile(r"-?\d{1,20}")
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
 _PHONE = re.compile(r"\+[1-9]\d{6,14}")  # E.164
@@ -46,6 +49,13 @@ def sender_id(channel: str, address: str) -> str:
             )
         return f"{kind}:{number}"
     return address
+
+
+def is_platform_sender(sender: str) -> bool:
+    """Whether a sender id is (or passes for) a messaging platform's: a REST,
+    widget or callback client that claims one would write into that customer's
+    conversation. Case and spaces are ignored, as some lookups would."""
+    return sender.strip().lower().startswith(PLATFORM_SENDER_PREFIXES)
 
 
 def twilio_sender(from_field: str) -> str | None:

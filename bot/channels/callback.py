@@ -1,5 +1,6 @@
 """Rasa's callback channel (the shop's own messaging system receives the bot's
-messages as POSTs to CALLBACK_URL) with three changes:
+messages as POSTs to CALLBACK_URL) with these changes:
+- the REST channel's checks on what comes in (bot/channels/rest.py);
 - a message the endpoint refuses is an error, raised into Rasa so that the
   notifier tries the warning again; Rasa's own channel logs it and carries on,
   and the warning would count as delivered;
@@ -23,9 +24,12 @@ from rasa.core.channels.callback import CallbackOutput as RasaCallbackOutput
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.utils.endpoints import EndpointConfig
 from sanic import Blueprint
+from sanic.request import Request
 
 from bot.channels.platform_api import PlatformClient
 from bot.channels.receipts import ReceiptedOutput
+from bot.channels.rest import guard
+from bot.settings import load_settings
 
 
 def endpoint_client(endpoint: EndpointConfig) -> PlatformClient:
@@ -57,8 +61,12 @@ class CallbackInput(RasaCallbackInput):
     def get_output_channel(self) -> CollectingOutputChannel:
         return CallbackOutput(self.callback_endpoint, self.client)
 
+    def _extract_input_channel(self, req: Request) -> str:
+        return self.name()
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        # The REST channel's checks: size, another channel's sender id, the client's address.
+        webhook = guard(super().blueprint(on_new_message), load_settings().max_message_bytes)
 
         @webhook.listener("after_server_stop")
         async def close(*_: Any) -> None:

@@ -21,6 +21,7 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # Our own channel classes, by the name Rasa knows their channel by.
 CHANNEL_NAMES = {
+    "bot.channels.rest.GuardedRestInput": "rest",
     "bot.channels.webchat.WebchatInput": "socketio",
     "bot.channels.telegram.TelegramInput": "telegram",
     "bot.channels.slack.SlackInput": "slack",

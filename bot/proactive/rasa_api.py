@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 import requests
 
+from bot.proactive.push_signature import sign_push
+
 WARNING_INTENT = "EXTERNAL_order_warning"
 # Rasa answers a push with the conversation's state, by default every event of
 # it: work on its event loop that grows with the conversation, for an answer
@@ -29,9 +31,14 @@ class PushFailed(RuntimeError):
 
 
 class RasaApi:
-    def __init__(self, base_url: str, token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, token: str, push_secret: str = "", timeout: float = 10.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        # Signs every warning pushed (bot/proactive/push_signature.py): without
+        # it the assistant shows nothing.
+        self.push_secret = push_secret
         self.timeout = timeout
         self.session = requests.Session()
 
@@ -56,7 +63,16 @@ class RasaApi:
             response = self.session.post(
                 url,
                 params={"output_channel": output_channel, "token": self.token, **NO_EVENTS},
-                json={"name": WARNING_INTENT, "entities": {"warning_id": str(warning_id)}},
+                json={
+                    "name": WARNING_INTENT,
+                    "entities": {
+                        "warning_id": str(warning_id),
+                        "push_channel": output_channel,
+                        "push_signature": sign_push(
+                            self.push_secret, warning_id, sender_id, output_channel
+                        ),
+                    },
+                },
                 timeout=self.timeout,
             )
         except requests.RequestException as error:

@@ -11,6 +11,7 @@ tests are skipped and say why.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -38,7 +39,9 @@ from tests.conftest import _seeded
 MODEL = PROJECT_ROOT / "models" / "order-assistant.tar.gz"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SHOP_SECRET = "cluster-shop-secret-at-least-32-bytes-long"
-RASA_TOKEN = "cluster-rasa-token"
+# Production's rules hold in the cluster (no DEMO_SHOP): secrets of a real length.
+RASA_TOKEN = secrets.token_urlsafe(32)
+ORDER_API_TOKEN = secrets.token_urlsafe(32)
 WARNING_INTENT = "EXTERNAL_order_warning"
 
 
@@ -187,7 +190,7 @@ def running_cluster(
         credentials = folder / "source-credentials.yml"
         # REST, the widget as the shop's pages set it up, and the callback channel to the sink.
         credentials.write_text(
-            "rest:\n"
+            "bot.channels.rest.GuardedRestInput:\n"
             "bot.channels.webchat.WebchatInput:\n"
             "  session_persistence: true\n"
             "  metadata_key: customData\n"
@@ -209,6 +212,7 @@ def running_cluster(
             "PROXY_API_PORT": str(free_port()),
             "RASA_TOKEN": RASA_TOKEN,
             "SHOP_TOKEN_SECRET": SHOP_SECRET,
+            "ORDER_API_TOKEN": ORDER_API_TOKEN,
             "CREDENTIALS_PATH": str(credentials),
             "PYTHONPATH": str(PROJECT_ROOT),
             # Warnings at any hour; the promise watcher out of the way.

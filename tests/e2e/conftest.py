@@ -84,6 +84,8 @@ def assistant(
         {
             "DATABASE_URL": f"sqlite:///{folder / 'shop.db'}",
             "ORDER_SYSTEM": "sql",
+            # The demo shop's site and seed; its secrets as set here.
+            "DEMO_SHOP": "true",
             "SHOP_TOKEN_SECRET": SHOP_SECRET,
             "RASA_TOKEN": RASA_TOKEN,
             "RASA_PORT": str(rasa_port),

@@ -32,7 +32,7 @@ from bot.proactive.intake import (
 )
 from bot.proactive.tables import PromiseRow
 from bot.settings import Settings
-from tests.conftest import SHOP_SECRET, _seeded, make_tracker
+from tests.conftest import SHOP_SECRET, _seeded, make_tracker, pushed_warning
 
 DOMAIN: dict[str, Any] = {"slots": {}}
 
@@ -223,7 +223,7 @@ def test_a_later_delay_warns_about_the_deadline_hands_over_and_offers_once(
     warning = make_tracker(
         "",
         "EXTERNAL_order_warning",
-        entities=[{"entity": "warning_id", "value": str(result.warning_ids[0])}],
+        entities=pushed_warning(result.warning_ids[0], "erik-chat", "rest"),
         sender_id="erik-chat",
         slots={"language": "en"},
     )
@@ -241,7 +241,7 @@ def test_a_later_delay_warns_about_the_deadline_hands_over_and_offers_once(
     warning = make_tracker(
         "",
         "EXTERNAL_order_warning",
-        entities=[{"entity": "warning_id", "value": str(second.warning_ids[0])}],
+        entities=pushed_warning(second.warning_ids[0], "erik-chat", "rest"),
         sender_id="erik-chat",
         slots={"language": "en"},
     )

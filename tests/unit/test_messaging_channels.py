@@ -65,7 +65,10 @@ def test_twilio_senders_and_recipients() -> None:
 
 def test_a_channel_runs_only_with_all_its_variables(tmp_path: Path) -> None:
     shipped = PROJECT_ROOT / "credentials.yml"
-    assert set(active_credentials(shipped, {})) == {"rest", "bot.channels.webchat.WebchatInput"}
+    assert set(active_credentials(shipped, {})) == {
+        "bot.channels.rest.GuardedRestInput",
+        "bot.channels.webchat.WebchatInput",
+    }
     slack = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
     assert "bot.channels.slack.SlackInput" in active_credentials(shipped, slack)
     with pytest.raises(CredentialsError, match="TWILIO_AUTH_TOKEN"):

@@ -97,7 +97,8 @@ def test_a_crashed_notifier_on_this_machine_gives_up_its_lease() -> None:
 def test_only_channels_rasa_is_set_up_with_are_pushed_to(tmp_path: Path) -> None:
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(
-        "rest:\nbot.channels.webchat.WebchatInput:\n  session_persistence: true\n"
+        "bot.channels.rest.GuardedRestInput:\n"
+        "bot.channels.webchat.WebchatInput:\n  session_persistence: true\n"
         "telegram:\n  access_token: x\n"
     )
     assert configured_push_channels(credentials, {}) == ("socketio", "telegram")
