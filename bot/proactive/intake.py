@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
 from bot.deadlines.intake import hand_over_threatened
+from bot.orders.model import ORDER_STATUSES
 from bot.orders.sql.tables import (
     OrderEventRow,
     OrderLineRow,
@@ -30,6 +31,9 @@ from bot.proactive.promises import renew_date_promise, renew_date_promises, subs
 CHUNK = 500
 # Orders a supplier delay can still move: not shipped, not closed.
 MOVABLE_STATUSES = ("placed", "processing", "changed")
+# What a line can be (bot/changes.py tells each), and the most of one thing on it.
+LINE_STATUSES = ("ok", "out_of_stock", "replaced", "cancelled")
+MAX_QUANTITY = 10_000
 # Single events the customer hears about without having asked to be kept posted.
 SETBACK_FIELDS = ("promised_date", "line_status", "line_product", "line_quantity", "address")
 
@@ -99,43 +103,48 @@ def apply_supplier_delay(
 ) -> IntakeResult:
     """Thousands of orders in one transaction, in chunks, with a query per chunk
     rather than per order."""
+    with session_factory() as session, session.begin():
+        return supplier_delay_in(session, delay, now)
+
+
+def supplier_delay_in(session: Session, delay: SupplierDelay, now: datetime) -> IntakeResult:
+    """The supplier delay in the caller's transaction (with an Idempotency-Key's row)."""
     result = IntakeResult()
     by_customer: dict[int, list[OrderEventRow]] = defaultdict(list)
-    with session_factory() as session, session.begin():
-        supplier = _supplier_name(session, delay.supplier)
-        order_ids = list(session.execute(affected_orders_query(delay)).scalars())
-        for start in range(0, len(order_ids), CHUNK):
-            chunk = order_ids[start : start + CHUNK]
-            orders = session.execute(
-                select(OrderRow).where(OrderRow.id.in_(chunk)).with_for_update()
-            ).scalars()
-            moves = [(order, new) for order in orders if (new := _new_date(order, delay))]
-            for order, new in moves:
-                event = _move_date(order, new, delay, supplier, now)
-                session.add(event)
-                by_customer[order.customer_id].append(event)
-                result.order_ids.append(order.id)
-            renew_date_promises(session, moves, now)
-            result.handoff_ids += hand_over_threatened(
-                session, [(order.id, new) for order, new in moves], now
-            )
-            session.flush()
-        # One message per customer, however many of their orders moved; the
-        # events are new, so no warning for them can exist yet.
-        warnings = [
-            new_warning(
-                customer_id=customer_id,
-                kind="change",
-                order_ids=sorted({e.order_id for e in events}),
-                event_ids=[e.id for e in events],
-                now=now,
-            )
-            for customer_id, events in by_customer.items()
-        ]
-        session.add_all(warnings)
+    supplier = _supplier_name(session, delay.supplier)
+    order_ids = list(session.execute(affected_orders_query(delay)).scalars())
+    for start in range(0, len(order_ids), CHUNK):
+        chunk = order_ids[start : start + CHUNK]
+        orders = session.execute(
+            select(OrderRow).where(OrderRow.id.in_(chunk)).with_for_update()
+        ).scalars()
+        moves = [(order, new) for order in orders if (new := _new_date(order, delay))]
+        for order, new in moves:
+            event = _move_date(order, new, delay, supplier, now)
+            session.add(event)
+            by_customer[order.customer_id].append(event)
+            result.order_ids.append(order.id)
+        renew_date_promises(session, moves, now)
+        result.handoff_ids += hand_over_threatened(
+            session, [(order.id, new) for order, new in moves], now
+        )
         session.flush()
-        result.warning_ids = [w.id for w in warnings]
-        result.event_ids = [e.id for events in by_customer.values() for e in events]
+    # One message per customer, however many of their orders moved; the
+    # events are new, so no warning for them can exist yet.
+    warnings = [
+        new_warning(
+            customer_id=customer_id,
+            kind="change",
+            order_ids=sorted({e.order_id for e in events}),
+            event_ids=[e.id for e in events],
+            now=now,
+        )
+        for customer_id, events in by_customer.items()
+    ]
+    session.add_all(warnings)
+    session.flush()
+    result.warning_ids = [w.id for w in warnings]
+    result.event_ids = [e.id for events in by_customer.values() for e in events]
     result.order_ids.sort()
     return result
 
@@ -184,48 +193,53 @@ def apply_order_change(
     session_factory: sessionmaker[Session], change: OrderChange, now: datetime
 ) -> IntakeResult:
     with session_factory() as session, session.begin():
-        order = session.get(OrderRow, change.order_id, with_for_update=True)
-        if order is None:
-            raise UnknownOrder(f"order {change.order_id} not found")
-        old_value = (
-            change.old_value if change.old_value is not None else _current(session, order, change)
+        return order_change_in(session, change, now)
+
+
+def order_change_in(session: Session, change: OrderChange, now: datetime) -> IntakeResult:
+    """One order event in the caller's transaction (with an Idempotency-Key's row)."""
+    order = session.get(OrderRow, change.order_id, with_for_update=True)
+    if order is None:
+        raise UnknownOrder(f"order {change.order_id} not found")
+    old_value = (
+        change.old_value if change.old_value is not None else _current(session, order, change)
+    )
+    _apply(session, order, change, now)
+    if change.field == "promised_date" and order.promised_date is not None:
+        handoff_ids = hand_over_threatened(session, [(order.id, order.promised_date)], now)
+    else:
+        handoff_ids = []
+    event = OrderEventRow(
+        order_id=order.id,
+        line_id=change.line_id,
+        field=change.field,
+        old_value=old_value,
+        new_value=change.new_value,
+        reason_code=change.reason_code,
+        reason_text=change.reason,
+        party_type=change.party_type,
+        party_name=change.party_name,
+        occurred_at=now,
+    )
+    session.add(event)
+    session.flush()
+    result = IntakeResult(order_ids=[order.id], event_ids=[event.id])
+    result.handoff_ids = handoff_ids
+    notify = change.notify
+    if notify is None:
+        notify = change.field in SETBACK_FIELDS or change.new_value == "cancelled"
+        notify = notify or order.customer_id in subscribers(session, order.id, now)
+    if notify:
+        warning = queue_warning(
+            session,
+            customer_id=order.customer_id,
+            kind="change",
+            order_ids=[order.id],
+            event_ids=[event.id],
+            now=now,
         )
-        _apply(session, order, change, now)
-        if change.field == "promised_date" and order.promised_date is not None:
-            handoff_ids = hand_over_threatened(session, [(order.id, order.promised_date)], now)
-        else:
-            handoff_ids = []
-        event = OrderEventRow(
-            order_id=order.id,
-            line_id=change.line_id,
-            field=change.field,
-            old_value=old_value,
-            new_value=change.new_value,
-            reason_code=change.reason_code,
-            reason_text=change.reason,
-            party_type=change.party_type,
-            party_name=change.party_name,
-            occurred_at=now,
-        )
-        session.add(event)
-        session.flush()
-        result = IntakeResult(order_ids=[order.id], event_ids=[event.id])
-        result.handoff_ids = handoff_ids
-        notify = change.notify
-        if notify is None:
-            notify = change.field in SETBACK_FIELDS or change.new_value == "cancelled"
-            notify = notify or order.customer_id in subscribers(session, order.id, now)
-        if notify:
-            warning = queue_warning(
-                session,
-                customer_id=order.customer_id,
-                kind="change",
-                order_ids=[order.id],
-                event_ids=[event.id],
-                now=now,
-            )
-            result.warning_ids.append(warning.id)
-        return result
+        result.warning_ids.append(warning.id)
+    return result
 
 
 def _current(session: Session, order: OrderRow, change: OrderChange) -> str | None:
@@ -252,6 +266,8 @@ def _apply(session: Session, order: OrderRow, change: OrderChange, now: datetime
         order.status = "changed" if order.status in MOVABLE_STATUSES else order.status
         renew_date_promise(session, order, new, now)
     elif change.field == "status":
+        if change.new_value not in ORDER_STATUSES:
+            raise IntakeError(f"status must be one of {', '.join(ORDER_STATUSES)}")
         order.status = change.new_value
     elif change.field == "address":
         order.address = change.new_value or order.address
@@ -260,6 +276,16 @@ def _apply(session: Session, order: OrderRow, change: OrderChange, now: datetime
         if line is None or line.order_id != order.id:
             raise IntakeError(f"{change.field} needs a line_id of order {order.id}")
         if change.field == "line_status":
+            if change.new_value not in LINE_STATUSES:
+                raise IntakeError(f"line_status must be one of {', '.join(LINE_STATUSES)}")
             line.status = change.new_value
         else:
-            line.quantity = int(change.new_value or 0)
+            line.quantity = whole_quantity(change.new_value)
+
+
+def whole_quantity(value: str | None) -> int:
+    """A line's quantity as the order system may set it: a whole number, 1 to MAX_QUANTITY."""
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_QUANTITY:
+        raise IntakeError(f"a quantity is a whole number from 1 to {MAX_QUANTITY}")
+    return int(text)

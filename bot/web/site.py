@@ -9,7 +9,6 @@ login signs the same customer token the chat widget passes to the assistant.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from bot.orders.sql.tables import CustomerRow
 from bot.orders.system import OrderSystem, OrderSystemUnavailable
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import Catalog
+from bot.web.blocking import off_loop
 from bot.web.site_texts import LANGUAGES, PAGE_TEXTS
 
 COOKIE = "shop_session"
@@ -113,6 +113,10 @@ class ShopSite:
             "params": {"storage": "session"},
         }
 
+    def unavailable(self, request: Request) -> HTTPResponse:
+        """The order system or the database cannot be reached: say so, nothing more."""
+        return self.render(request, "unavailable.html", self.language(request), status=503)
+
     # --- what the pages show --------------------------------------------------
 
     def demo_customers(self) -> list[CustomerRow]:
@@ -158,7 +162,7 @@ def heading(text: str) -> str:
 
 
 def add_shop_site(app: Sanic, site: ShopSite) -> None:
-    """The site's routes, under /shop."""
+    """The site's routes, under /shop (and the widget bundle); only with DEMO_SHOP=true."""
 
     @app.get("/")
     async def home(_request: Request) -> HTTPResponse:
@@ -173,13 +177,13 @@ def add_shop_site(app: Sanic, site: ShopSite) -> None:
 
     @app.get("/shop")
     async def login_page(request: Request) -> HTTPResponse:
-        customers = await asyncio.to_thread(site.demo_customers)
+        customers = await off_loop(site.demo_customers)
         return site.render(request, "login.html", site.language(request), customers=customers)
 
     @app.post("/shop/login")
     async def login(request: Request) -> HTTPResponse:
         raw = str(request.form.get("customer_id") or "")
-        known = {c.id for c in await asyncio.to_thread(site.demo_customers)}
+        known = {c.id for c in await off_loop(site.demo_customers)}
         if not raw.isdigit() or int(raw) not in known:
             return redirect("/shop")
         response = redirect("/shop/orders")
@@ -203,10 +207,10 @@ def add_shop_site(app: Sanic, site: ShopSite) -> None:
         if customer_id is None:
             return redirect("/shop")
         try:
-            customer = await asyncio.to_thread(site.orders.get_customer, customer_id)
-            orders = await asyncio.to_thread(site.orders.orders_for_customer, customer_id)
+            customer = await off_loop(site.orders.get_customer, customer_id)
+            orders = await off_loop(site.orders.orders_for_customer, customer_id)
         except OrderSystemUnavailable:
-            return site.render(request, "unavailable.html", site.language(request), status=503)
+            return site.unavailable(request)
         language = site.language(request, customer.language if customer else None)
         pages = [site.order_page(order, language) for order in orders]
         return site.render(request, "orders.html", language, customer=customer, pages=pages)
@@ -217,10 +221,10 @@ def add_shop_site(app: Sanic, site: ShopSite) -> None:
         if customer_id is None:
             return redirect("/shop")
         try:
-            customer = await asyncio.to_thread(site.orders.get_customer, customer_id)
-            order = await asyncio.to_thread(site.orders.get_order, order_id)
+            customer = await off_loop(site.orders.get_customer, customer_id)
+            order = await off_loop(site.orders.get_order, order_id)
         except OrderSystemUnavailable:
-            return site.render(request, "unavailable.html", site.language(request), status=503)
+            return site.unavailable(request)
         language = site.language(request, customer.language if customer else None)
         if order is None or order.customer_id != customer_id:
             # Someone else's order looks exactly like one that does not exist.

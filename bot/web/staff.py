@@ -11,7 +11,6 @@ The figures come from bot/staff/stats.py; the charts are drawn by Chart.js
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from bot.staff.stats import (
     DashboardFigures,
     dashboard_figures,
 )
+from bot.web.blocking import off_loop
 from bot.web.staff_auth import LOGOUT_PATH, StaffAuth, add_staff_login, safe_next
 from bot.web.staff_texts import STAFF_TEXTS, reason_label
 
@@ -139,7 +139,7 @@ def add_staff_dashboard(app: Sanic, dashboard: StaffDashboard, auth: StaffAuth) 
 
     @app.get("/staff")
     async def staff_home(request: Request) -> HTTPResponse:
-        figures = await asyncio.to_thread(dashboard.figures)
+        figures = await off_loop(dashboard.figures)
         language = dashboard.language(request)
         return dashboard.render(
             request,
@@ -152,7 +152,7 @@ def add_staff_dashboard(app: Sanic, dashboard: StaffDashboard, auth: StaffAuth) 
 
     @app.get("/staff/api/stats")
     async def staff_stats(request: Request) -> HTTPResponse:
-        figures = await asyncio.to_thread(dashboard.figures)
+        figures = await off_loop(dashboard.figures)
         response = json_response(figures_json(figures, dashboard.language(request)))
         response.headers["Cache-Control"] = "no-store"
         return response

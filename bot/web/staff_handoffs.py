@@ -13,7 +13,6 @@ cookie is SameSite=Strict, so another site cannot post these forms).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +34,7 @@ from bot.proactive.rasa_api import PushFailed, RasaApi
 from bot.proactive.tables import PromiseRow
 from bot.settings import Settings
 from bot.texts import Catalog
+from bot.web.blocking import off_loop
 from bot.web.staff import StaffDashboard
 from bot.web.staff_handoff_texts import HANDOFF_TEXTS
 from bot.web.staff_texts import STAFF_TEXTS
@@ -173,7 +173,7 @@ def add_staff_handoffs(app: Sanic, handoffs: StaffHandoffs) -> None:
 
     @app.get("/staff/handoffs")
     async def handoff_queue(request: Request) -> HTTPResponse:
-        waiting = await asyncio.to_thread(queue.queue, handoffs.sessions)
+        waiting = await off_loop(queue.queue, handoffs.sessions)
         return pages.render(
             request,
             "staff_handoffs.html",
@@ -183,11 +183,11 @@ def add_staff_handoffs(app: Sanic, handoffs: StaffHandoffs) -> None:
 
     @app.get("/staff/handoffs/<handoff_id:int>")
     async def handoff_page(request: Request, handoff_id: int) -> HTTPResponse:
-        handoff = await asyncio.to_thread(queue.get_handoff, handoffs.sessions, handoff_id)
+        handoff = await off_loop(queue.get_handoff, handoffs.sessions, handoff_id)
         t = handoffs.texts(request)
         if handoff is None:
             return pages.render(request, "staff_handoffs.html", t=t, handoffs=[], status=404)
-        values = await asyncio.to_thread(handoffs.detail, handoff, pages.language(request))
+        values = await off_loop(handoffs.detail, handoff, pages.language(request))
         note = str(request.args.get("note") or "")
         return pages.render(
             request,
@@ -203,7 +203,9 @@ def add_staff_handoffs(app: Sanic, handoffs: StaffHandoffs) -> None:
         name = str(request.form.get("name") or "").strip()[:100]
         if not name:
             return back(handoff_id, request)
-        taken = await asyncio.to_thread(queue.claim, handoffs.sessions, handoff_id, name, utcnow())
+        taken = await off_loop(
+            queue.claim, handoffs.sessions, handoff_id, name, utcnow(), retry=False
+        )
         response = back(handoff_id, request, "" if taken else "claimed_by_other")
         response.cookies[NAME_COOKIE] = name
         response.cookies[NAME_COOKIE]["path"] = "/staff"
@@ -213,41 +215,43 @@ def add_staff_handoffs(app: Sanic, handoffs: StaffHandoffs) -> None:
 
     @app.post("/staff/handoffs/<handoff_id:int>/reply")
     async def reply(request: Request, handoff_id: int) -> HTTPResponse:
-        handoff = await asyncio.to_thread(queue.get_handoff, handoffs.sessions, handoff_id)
+        handoff = await off_loop(queue.get_handoff, handoffs.sessions, handoff_id)
         me = request.cookies.get(NAME_COOKIE, "")
         if handoff is None or handoff.status != "claimed" or handoff.claimed_by != me:
             return back(handoff_id, request, "claimed_by_other")
         text = str(request.form.get("text") or "").strip()[:MAX_REPLY]
         if not text:
             return back(handoff_id, request, "empty_reply")
-        await asyncio.to_thread(queue.add_reply, handoffs.sessions, handoff_id, me, text, utcnow())
-        if await asyncio.to_thread(handoffs.widget_open, handoff) is False:
+        await off_loop(
+            queue.add_reply, handoffs.sessions, handoff_id, me, text, utcnow(), retry=False
+        )
+        if await off_loop(handoffs.widget_open, handoff) is False:
             # Pushed now it would go nowhere: the notifier says it when the chat opens.
             outcome = "kept_for_return"
-        elif await asyncio.to_thread(handoffs.say, handoff, "action_relay_staff_reply"):
+        elif await off_loop(handoffs.say, handoff, "action_relay_staff_reply"):
             outcome = "sent"
         else:
             outcome = "not_sent"
         if outcome != "not_sent" and handoff.promise_id is not None:
             # A person answered in time: the promise of an answer by then is kept,
             # also when the customer reads it later.
-            await asyncio.to_thread(mark_kept, handoffs.sessions, handoff.promise_id, utcnow())
+            await off_loop(mark_kept, handoffs.sessions, handoff.promise_id, utcnow())
         logger.info("handoff %s: reply %s", handoff_id, outcome)
         return back(handoff_id, request, outcome)
 
     @app.post("/staff/handoffs/<handoff_id:int>/close")
     async def hand_back(request: Request, handoff_id: int) -> HTTPResponse:
-        handoff = await asyncio.to_thread(queue.get_handoff, handoffs.sessions, handoff_id)
+        handoff = await off_loop(queue.get_handoff, handoffs.sessions, handoff_id)
         if handoff is None or handoff.status == "closed":
             return back(handoff_id, request)
         # The assistant says it is back and closes the handoff itself (to a
         # closed chat it says nothing); a case without a conversation (opened
         # by the system) is simply closed.
-        closed_chat = await asyncio.to_thread(handoffs.widget_open, handoff) is False
+        closed_chat = await off_loop(handoffs.widget_open, handoff) is False
         action = "action_resume_assistant_quietly" if closed_chat else "action_resume_assistant"
-        if not await asyncio.to_thread(handoffs.say, handoff, action):
+        if not await off_loop(handoffs.say, handoff, action):
             if handoff.sender_id:
                 return back(handoff_id, request, "not_sent")
-            await asyncio.to_thread(queue.close, handoffs.sessions, handoff_id, utcnow())
+            await off_loop(queue.close, handoffs.sessions, handoff_id, utcnow(), retry=False)
         language = pages.language(request)
         return redirect(f"/staff/handoffs?lang={language}")

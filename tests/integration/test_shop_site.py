@@ -32,6 +32,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "DATABASE_URL": url,
         "SHOP_TOKEN_SECRET": SHOP_SECRET,
+        "ORDER_API_TOKEN": "shop-site-test-api-token",
+        "DEMO_SHOP": "true",
         "WEB_PORT": str(port),
         "PYTHONPATH": str(PROJECT_ROOT),
     }

@@ -23,7 +23,7 @@ from bot.settings import PROJECT_ROOT
 from tests.conftest import SHOP_SECRET, _seeded
 
 PASSWORD = "staff-test-password"
-API_TOKEN = "staff-test-order-api-token"
+API_TOKEN = "staff-test-order-api-token-of-32-chars-or-more"
 
 
 def start_web(folder: Path, staff_password: str) -> tuple[str, subprocess.Popen[bytes]]:
