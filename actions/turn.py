@@ -18,7 +18,7 @@ from bot.language import choose_language
 from bot.orders.matching import parse_order_number
 from bot.orders.model import Order
 from bot.orders.system import OrderSystemUnavailable
-from bot.proactive.channels import customer_at, remember_channel
+from bot.proactive.channels import customer_registered_at, remember_channel
 from bot.texts.catalog import LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -53,13 +53,28 @@ def conversation_key(tracker: Tracker) -> str:
 
 
 def platform_customer(tracker: Tracker, services: Services) -> int | None:
-    """The customer whose Telegram chat, Slack user or phone number this is, when
-    the message really came in on that platform (its webhook is signed)."""
+    """The customer whose Telegram chat, Slack user or phone number the shop
+    registered as theirs, when the message really came in on that platform (its
+    webhook is signed). A chat in which an order was verified is not the
+    customer: it sees that order while its proof lasts, nothing more."""
     channel = tracker.get_latest_input_channel()
     if channel not in PLATFORM_CHANNELS:
         return None
-    found = customer_at(services.sessions, tracker.sender_id, channel=channel)
-    return found[0] if found else None
+    return customer_registered_at(services.sessions, tracker.sender_id, channel)
+
+
+def client_of(tracker: Tracker) -> str | None:
+    """Who is trying, across conversations: the network address the REST or
+    socket.io channel saw (the server puts it in the metadata, never the
+    client), or on a messaging platform the platform's own sender. None when
+    unknown."""
+    address = _metadata(tracker).get("client_address")
+    if isinstance(address, str) and address.strip():
+        return f"address:{address.strip()[:100]}"
+    channel = tracker.get_latest_input_channel()
+    if channel in PLATFORM_CHANNELS:
+        return f"sender:{conversation_key(tracker)}"
+    return None
 
 
 def identified_orders(turn: Turn, services: Services) -> list[Order]:

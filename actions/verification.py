@@ -2,6 +2,11 @@
 
 Nothing about an order is disclosed (not even that it exists) until both
 match. A match is remembered as a signed proof, not as a plain slot.
+
+Failures count twice: in the conversation (a slot, MAX_VERIFICATION_ATTEMPTS)
+and across conversations in the database, per order number and per client
+(bot/verification/limits.py). A locked order or client gets the answer a
+conversation gets after its own last try, whether or not the order exists.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.services import Services, services
-from actions.turn import conversation_key, read_turn
+from actions.turn import client_of, conversation_key, read_turn
 from bot.clock import utcnow
 from bot.identity import issue_proof, orders_from_proof
 from bot.orders.matching import normalise_postcode, parse_order_number
 from bot.orders.system import OrderSystemUnavailable
 from bot.proactive.channels import remember_channel
+from bot.verification.limits import Subject, VerificationLimits, subjects_for
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +81,34 @@ class ValidateVerificationForm(FormValidationAction):
         order_id = parse_order_number(tracker.get_slot("order_number"))
         if order_id is None:
             return [*events, SlotSet("requested_slot", "order_number")]
+        found = services()
+        subjects = subjects_for(found.settings, order_id, client_of(tracker))
+        if VerificationLimits(found.sessions).is_locked(subjects, utcnow()):
+            # Not even the postcode is asked for: a locked order is not worth it.
+            return [*events, *self._locked(found, order_id)]
         postcode, email = tracker.get_slot("postcode"), tracker.get_slot("email")
         if not (postcode or email):
             return [*events, SlotSet("requested_slot", "postcode")]
-        return [*events, *self._check(dispatcher, tracker, order_id, postcode, email)]
+        return [*events, *self._check(dispatcher, tracker, order_id, postcode, email, subjects)]
+
+    def _locked(self, found: Services, order_id: int) -> list[dict[str, Any]]:
+        """Too many failures on this order or from this client, in any
+        conversation: the form ends as after the conversation's own last try,
+        and the answer that follows says how to go on (log in on the shop's
+        site, or a person). The same for an order that does not exist."""
+        logger.info("verification of order %s refused: too many failures", order_id)
+        return [
+            SlotSet("order_number", None),
+            SlotSet("postcode", None),
+            SlotSet("email", None),
+            SlotSet("verification_failures", float(found.settings.max_verification_attempts)),
+            SlotSet("requested_slot", None),
+        ]
 
     def _remember_channel(self, found: Services, tracker: Tracker, order_id: int) -> None:
-        """A verified visitor can be told later what changes in this order."""
+        """A verified visitor can be told later what changes: warnings may be
+        pushed here. The address does not identify the customer by that (only
+        one the shop registered does); the verified order is in the proof."""
         try:
             order = found.orders.get_order(order_id)
         except OrderSystemUnavailable:
@@ -102,19 +129,27 @@ class ValidateVerificationForm(FormValidationAction):
         order_id: int,
         postcode: str | None,
         email: str | None,
+        subjects: list[Subject],
     ) -> list[dict[str, Any]]:
         found = services()
         language = read_turn(tracker, found).language
         cleared = [SlotSet("order_number", None), SlotSet("postcode", None), SlotSet("email", None)]
+        limits = VerificationLimits(found.sessions)
+        attempt = limits.begin(subjects, utcnow())
+        if attempt is None:
+            return self._locked(found, order_id)
         try:
             match = found.orders.verify_order(order_id, postcode, email)
         except OrderSystemUnavailable as error:
+            limits.take_back(attempt)
             logger.warning("verification of order %s impossible: %s", order_id, error)
             dispatcher.utter_message(
                 text=found.catalog.message("error_order_system_unavailable", language)
             )
             return [*cleared, SlotSet("requested_slot", "order_number")]
         if match:
+            # Only this attempt's own rows go: nobody else's failures are forgiven.
+            limits.take_back(attempt)
             logger.info("order %s verified in conversation", order_id)
             self._remember_channel(found, tracker, order_id)
             already = orders_from_proof(
