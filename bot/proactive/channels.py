@@ -75,7 +75,9 @@ def remember_channel(
     address: str,
     now: datetime,
 ) -> None:
-    """A conversation of this customer on this channel was seen now."""
+    """A conversation of this customer on this channel was seen now: warnings
+    can be pushed here. An address the shop registered stays its customer's
+    (someone in that chat who verifies another customer's order does not move it)."""
     if not channel or not address:
         return
     recent = _RECENT.get((channel, address))
@@ -84,6 +86,8 @@ def remember_channel(
     try:
         with session_factory() as session, session.begin():
             row = _channel_row(session, channel, address, source="conversation")
+            if row.source == "shop" and row.customer_id != customer_id:
+                return
             row.customer_id, row.last_seen_at = customer_id, now
     except IntegrityError:
         pass  # the same conversation registered by a parallel turn: fine
@@ -125,6 +129,24 @@ def customer_at(
             query.order_by(CustomerChannelRow.last_seen_at.desc()).limit(1)
         ).first()
     return (int(row[0]), str(row[1])) if row else None
+
+
+def customer_registered_at(
+    session_factory: sessionmaker[Session], address: str, channel: str
+) -> int | None:
+    """The customer whose address on `channel` the shop registered (PUT
+    /api/v1/customers/{id}/channels): the only kind of address that identifies
+    a whole customer. One learned in a conversation (a verified order) only
+    says where to push warnings; the order itself is known by the signed proof."""
+    with session_factory() as session:
+        found = session.execute(
+            select(CustomerChannelRow.customer_id).where(
+                CustomerChannelRow.channel == channel,
+                CustomerChannelRow.address == address,
+                CustomerChannelRow.source == "shop",
+            )
+        ).scalar_one_or_none()
+    return int(found) if found is not None else None
 
 
 def reachable(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,8 +21,8 @@ from actions.warnings import ActionAnswerOptIn, ActionOfferAlternative, ActionSe
 from bot.clock import shop_local, utcnow
 from bot.dates import spoken_date
 from bot.identity import issue_proof, make_customer_token, orders_from_proof
-from bot.orders.sql.tables import FollowUpRequestRow
-from bot.proactive.channels import remember_shop_address
+from bot.orders.sql.tables import FollowUpRequestRow, OrderRow
+from bot.proactive.channels import customer_at, remember_shop_address
 from bot.proactive.choices import is_opted_out
 from bot.proactive.promises import list_promises
 from bot.settings import Settings
@@ -179,6 +179,7 @@ def run_form(
     dispatcher: CollectingDispatcher,
     requested: str,
     sender: str = "form-test",
+    channel: str | None = None,
 ) -> list[dict[str, Any]]:
     """The validation action as Rasa calls it: the extracted slot comes last in the events."""
     tracker = make_tracker(
@@ -188,7 +189,7 @@ def run_form(
         active_loop="verification_form",
         sender_id=sender,
         events=[
-            {"event": "user", "text": text},
+            {"event": "user", "text": text, "input_channel": channel},
             {"event": "slot", "name": requested, "value": tracker_slots.get(requested)},
         ],
     )
@@ -356,3 +357,89 @@ def test_the_widgets_get_started_is_answered_in_the_pages_or_customers_language(
 
     assert greeting(erik_token()).startswith("Hoi Erik!")  # the payload's words carry no language
     assert greeting({**erik_token(), "language": "en"}).startswith("Hi Erik!")  # an English page
+
+
+def give_sam_a_second_order(services: Services) -> None:
+    """Sam (customer 1003) has order 10003; a second one, 10090, to keep apart."""
+    with services.sessions() as session, session.begin():
+        session.add(
+            OrderRow(
+                id=10090,
+                customer_id=1003,
+                status="processing",
+                fulfilment="delivery",
+                placed_at=datetime(2026, 11, 1, 9, 0),
+                postcode="2511 CV",
+                email="sam@example.com",
+                address="Spui 70, 2511 CV Den Haag",
+                total_cents=12_000,
+            )
+        )
+
+
+def test_a_telegram_chat_that_verified_one_order_sees_that_order_only_while_the_proof_lasts(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    give_sam_a_second_order(services)
+    chat = "telegram:555"
+    events = run_form(
+        {"order_number": "10003", "postcode": "2511 CV"},
+        "2511 CV",
+        dispatcher,
+        "postcode",
+        sender=chat,
+        channel="telegram",
+    )
+    proof = slot(events, "verification_proof")
+    assert orders_from_proof(proof, f"telegram|{chat}", services.settings.proof_secret) == (10003,)
+
+    def ask(proof: str, intent: str) -> tuple[str, list[dict[str, Any]]]:
+        said = CollectingDispatcher()
+        tracker = make_tracker(
+            "my orders?",
+            intent,
+            slots={"verification_proof": proof},
+            sender_id=chat,
+            input_channel="telegram",
+        )
+        events = ActionAnswerOrderQuestion().run(said, tracker, DOMAIN)
+        return texts(said), events
+
+    said, _ = ask(proof, "list_orders")
+    assert "10090" not in said  # the customer's other order
+    said, _ = ask(proof, "ask_status")
+    assert "10003" in said and "10090" not in said
+    # The chat still gets the customer's warnings pushed (it was seen in a conversation).
+    assert customer_at(services.sessions, chat, channel="telegram") == (1003, "en")
+
+    expired = issue_proof(f"telegram|{chat}", [10003], services.settings.proof_secret, -10)
+    said, events = ask(expired, "list_orders")
+    assert SlotSet("needs_verification", True) in events
+    assert "10003" not in said and "10090" not in said
+
+
+def test_a_verification_does_not_move_a_chat_the_shop_registered(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    """Erik's chat, registered by the shop: someone in it who knows Sam's
+    postcode sees Sam's order, and the chat stays Erik's."""
+    remember_shop_address(services.sessions, 1001, "telegram", "telegram:777", utcnow())
+    events = run_form(
+        {"order_number": "10003", "postcode": "2511 CV"},
+        "2511 CV",
+        dispatcher,
+        "postcode",
+        sender="telegram:777",
+        channel="telegram",
+    )
+    assert slot(events, "verification_proof")
+    assert customer_at(services.sessions, "telegram:777", channel="telegram") == (1001, "nl")
+    erik = CollectingDispatcher()
+    tracker = make_tracker(
+        "wat is er gewijzigd?",
+        "ask_what_changed",
+        sender_id="telegram:777",
+        input_channel="telegram",
+    )
+    ActionAnswerOrderQuestion().run(erik, tracker, DOMAIN)
+    assert "Gazelle" in texts(erik)
