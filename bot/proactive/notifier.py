@@ -4,7 +4,10 @@ At least once to Rasa, exactly once to the customer: the assistant marks a
 warning delivered when it shows it and shows nothing for a warning already
 delivered, so a worker that dies after sending and before marking 'sent'
 only causes a harmless second call. Rasa down: retries with exponential
-backoff and jitter, then 'dead', visible and retryable by hand.
+backoff and jitter, capped, over at least an hour with the default settings
+(`shortest_retry_span`), then 'dead', visible and retryable by hand.
+The database away: what was decided about a warning is kept in memory and
+written first when it is back, so nothing pushed is pushed again for it.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import logging
 import os
 import random
 import socket
-import time
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import utcnow
 from bot.orders.sql.tables import CustomerRow
 from bot.proactive.channels import PUSH_CHANNELS, Reach, reachable
+from bot.proactive.outage import database_unreachable
 from bot.proactive.rasa_api import PushFailed, RasaApi
 from bot.proactive.tables import WarningRow, WorkerLeaseRow
 
@@ -62,6 +66,44 @@ class Plan:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a claimed warning, as its row will say."""
+
+    plan: Plan
+    status: str  # sent, unread, suppressed; queued or dead after a failure; queued given back
+    at: datetime
+    channel: str | None = None
+    address: str | None = None
+    attempts: int | None = None  # set after a failed try
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.attempts is not None
+
+    def values(self) -> dict[str, object]:
+        if self.failed:
+            return {
+                "status": self.status,
+                "attempts": self.attempts,
+                "lease_until": None,
+                "last_error": (self.error or "")[:500],
+                "next_attempt_at": self.next_attempt_at,
+            }
+        if self.status == "queued":  # given back untried: the database was away
+            return {"status": "queued", "lease_until": None}
+        return {
+            "status": self.status,
+            "lease_until": None,
+            "channel": self.channel,
+            "address": self.address,
+            "sent_at": self.at if self.status == "sent" else None,
+            "last_error": None,
+        }
+
+
 def holder_is_gone(holder: str) -> bool:
     """A lease holder on this machine whose process no longer exists (it crashed;
     its successor need not wait for the lease to run out)."""
@@ -77,10 +119,35 @@ def holder_is_gone(holder: str) -> bool:
     return False
 
 
-def backoff(attempt: int, base: float, rng: random.Random) -> timedelta:
-    """Exponential, with full jitter between half and the whole step, capped at an hour."""
-    step = min(base * (2 ** max(0, attempt - 1)), 3600.0)
-    return timedelta(seconds=step * rng.uniform(0.5, 1.0))
+# The longest wait between two tries of a warning (NOTIFIER_MAX_BACKOFF_SECONDS).
+MAX_BACKOFF_SECONDS = 600.0
+# Each wait is drawn between (1 - JITTER) and all of its step, so that warnings
+# failed together do not all come back in the same second. Small enough that
+# the shortest schedule still spans the hour (16 tries from 2 s, capped at
+# 600 s: at least 3698 s), which full jitter (half the step) would not.
+JITTER = 0.2
+
+
+def backoff(
+    attempt: int, base: float, rng: random.Random, cap: float = MAX_BACKOFF_SECONDS
+) -> timedelta:
+    """The wait after failed try `attempt`: `base` doubling per try, capped at
+    `cap`, with jitter below the step (never above the cap)."""
+    step = min(base * 2.0 ** min(max(0, attempt - 1), 64), cap)
+    return timedelta(seconds=step * rng.uniform(1.0 - JITTER, 1.0))
+
+
+class _LowestJitter(random.Random):
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
+def shortest_retry_span(max_attempts: int, base: float, cap: float) -> timedelta:
+    """The least time from a warning's first try to its last (`max_attempts`
+    tries, the jitter at its low end): how long Rasa may be away before a
+    warning can go dead."""
+    low = _LowestJitter()
+    return sum((backoff(n, base, low, cap) for n in range(1, max_attempts)), timedelta())
 
 
 class Notifier:
@@ -90,12 +157,14 @@ class Notifier:
         rasa: RasaApi,
         quiet: QuietHours,
         batch: int = 50,
-        max_attempts: int = 8,
+        max_attempts: int = 16,
         backoff_seconds: float = 2.0,
         worker_id: str | None = None,
         lease_seconds: float = 60.0,
         concurrency: int = 4,
         channels: tuple[str, ...] = PUSH_CHANNELS,
+        max_backoff_seconds: float = MAX_BACKOFF_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = session_factory
         self.rasa = rasa
@@ -104,6 +173,8 @@ class Notifier:
         self.batch = batch
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.clock = clock  # naive UTC now; tests pass a fake one
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         # How long a claimed warning stays with this worker; after a crash the
         # warnings return to the queue when it runs out.
@@ -112,6 +183,11 @@ class Notifier:
         # Pushes in flight at once: Rasa handles conversations in parallel.
         self.pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
         self._lease_until: datetime | None = None  # this worker's SQLite lease
+        # Outcomes not yet written because the database was away: written
+        # first when it is back (a push is never repeated for want of its record).
+        self._unrecorded: list[Outcome] = []
+        self._lock = threading.Lock()
+        self.failed_in_round = 0  # pushes Rasa did not take in the latest round
         bind = session_factory.kw.get("bind")
         self.is_sqlite = bind is not None and bind.dialect.name == "sqlite"
 
@@ -178,34 +254,51 @@ class Notifier:
             return [Plan(row.id, row.customer_id, row.attempts) for row in rows]
 
     def run_once(self, now: datetime | None = None) -> int:
-        """One batch; returns how many warnings were handled."""
-        now = now or utcnow()
+        """One batch; returns how many warnings were handled. A database that
+        is away raises (see bot/proactive/outage.py), after every push of the
+        batch has ended and its outcome is kept."""
+        now = now or self.clock()
+        self.failed_in_round = 0
+        self.record_unrecorded()
         self.hold_lease(now)
         if self.quiet.active(now):
             return 0
         plans = self.claim(now)
-        list(self.pool.map(self.deliver, plans))
+        # Every push ends before the next claim, even when one of them raised.
+        futures = [self.pool.submit(self.deliver, plan) for plan in plans]
+        wait(futures)
+        for future in futures:
+            future.result()
         return len(plans)
 
     def deliver(self, plan: Plan) -> None:
+        try:
+            outcome = self.decide(plan)
+        except Exception as error:
+            if database_unreachable(error):
+                # Nothing was pushed: the warning goes back to the queue at once,
+                # rather than when its lease runs out.
+                self._keep(Outcome(plan, "queued", self.clock()))
+            raise
+        self._record(outcome)
+
+    def decide(self, plan: Plan) -> Outcome:
+        """Push the warning if the customer can be reached; what became of it."""
         with self.sessions() as session:
             customer = session.get(CustomerRow, plan.customer_id)
             opted_out = customer is not None and customer.opted_out_at is not None
             candidates = [] if opted_out else reachable(session, plan.customer_id, self.channels)
         if opted_out:
-            self._finish(plan, "suppressed")
-            return
+            return Outcome(plan, "suppressed", self.clock())
         try:
             target = self.first_open(candidates)
             if target is None:
                 # Nowhere to push now: shown at the customer's next visit or reply.
-                self._finish(plan, "unread")
-                return
+                return Outcome(plan, "unread", self.clock())
             self.rasa.trigger_warning(target.address, target.output_channel, plan.warning_id)
         except PushFailed as error:
-            self._failed(plan, str(error), error.retryable)
-            return
-        self._finish(plan, "sent", channel=target.channel, address=target.address)
+            return self._failed(plan, str(error), error.retryable)
+        return Outcome(plan, "sent", self.clock(), channel=target.channel, address=target.address)
 
     def first_open(self, candidates: list[Reach]) -> Reach | None:
         """The most recent channel that reaches the customer now: a chat widget
@@ -215,39 +308,13 @@ class Notifier:
                 return target
         return None
 
-    def _finish(
-        self, plan: Plan, status: str, channel: str | None = None, address: str | None = None
-    ) -> None:
-        with self.sessions() as session, session.begin():
-            session.execute(
-                update(WarningRow)
-                .where(WarningRow.id == plan.warning_id, WarningRow.claimed_by == self.worker_id)
-                .values(
-                    status=status,
-                    lease_until=None,
-                    channel=channel,
-                    address=address,
-                    sent_at=utcnow() if status == "sent" else None,
-                    last_error=None,
-                )
-            )
-        logger.info("warning %s for customer %s: %s", plan.warning_id, plan.customer_id, status)
-
-    def _failed(self, plan: Plan, reason: str, retryable: bool) -> None:
+    def _failed(self, plan: Plan, reason: str, retryable: bool) -> Outcome:
         attempts = plan.attempts + 1
         dead = not retryable or attempts >= self.max_attempts
-        with self.sessions() as session, session.begin():
-            session.execute(
-                update(WarningRow)
-                .where(WarningRow.id == plan.warning_id, WarningRow.claimed_by == self.worker_id)
-                .values(
-                    status="dead" if dead else "queued",
-                    attempts=attempts,
-                    lease_until=None,
-                    last_error=reason[:500],
-                    next_attempt_at=utcnow() + backoff(attempts, self.backoff_seconds, self.rng),
-                )
-            )
+        with self._lock:
+            self.failed_in_round += 1
+            wait_for = backoff(attempts, self.backoff_seconds, self.rng, self.max_backoff_seconds)
+        now = self.clock()
         logger.warning(
             "warning %s attempt %s failed (%s)%s",
             plan.warning_id,
@@ -255,11 +322,54 @@ class Notifier:
             reason,
             ": dead" if dead else "",
         )
+        return Outcome(
+            plan,
+            "dead" if dead else "queued",
+            now,
+            attempts=attempts,
+            error=reason,
+            next_attempt_at=now + wait_for,
+        )
 
-    def run_forever(self, poll_seconds: float, should_stop: Callable[[], bool]) -> None:
+    # --- writing outcomes, also after the database was away ------------------
+
+    def _write(self, outcome: Outcome) -> None:
+        plan = outcome.plan
+        with self.sessions() as session, session.begin():
+            session.execute(
+                update(WarningRow)
+                .where(WarningRow.id == plan.warning_id, WarningRow.claimed_by == self.worker_id)
+                .values(**outcome.values())
+            )
+        if not outcome.failed:
+            logger.info(
+                "warning %s for customer %s: %s", plan.warning_id, plan.customer_id, outcome.status
+            )
+
+    def _keep(self, outcome: Outcome) -> None:
+        with self._lock:
+            self._unrecorded.append(outcome)
+
+    def _record(self, outcome: Outcome) -> None:
         try:
-            while not should_stop():
-                if not self.run_once():
-                    time.sleep(poll_seconds)
-        finally:
-            self.release_lease()
+            self._write(outcome)
+        except Exception as error:
+            if database_unreachable(error):
+                self._keep(outcome)
+            raise
+
+    def record_unrecorded(self) -> int:
+        """Write the outcomes kept while the database was away; how many.
+        Raises (keeping the rest) while it is still away."""
+        with self._lock:
+            kept, self._unrecorded = self._unrecorded, []
+        for done, outcome in enumerate(kept):
+            try:
+                self._write(outcome)
+            except Exception:
+                with self._lock:
+                    self._unrecorded[:0] = kept[done:]
+                raise
+        if kept:
+            logger.info("%d outcomes kept while the database was away are written", len(kept))
+        return len(kept)
