@@ -181,6 +181,13 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
             f"staff dashboard: http://127.0.0.1:{settings.web_port}/staff, "
             f"password for this run: {settings.staff_password}"
         )
+    if settings.demo_shop and "web" not in without:
+        # The demo's secrets are made once in var/; the ones a user types, once here.
+        print(
+            f"demo shop: http://127.0.0.1:{settings.web_port}/shop; intake API token "
+            f"(Authorization: Bearer ...): {settings.order_api_token}; a customer token: "
+            "DEMO_SHOP=true .venv/bin/python -m bot token 1001 (secrets in var/demo-secrets.json)"
+        )
     ready_url = f"http://127.0.0.1:{settings.rasa_port}/"
     if wait_until_ready(ready_url, processes[1], timeout=300, cancelled=lambda: stopping):
         print(

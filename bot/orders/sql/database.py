@@ -24,6 +24,16 @@ def create_db_engine(database_url: str) -> Engine:
     if url.get_driver_name() == "psycopg2":
         # UPDATEs of many rows (a supplier delay) as a few batches, not one per row.
         options["executemany_mode"] = "values_plus_batch"
+        # A database host that stops answering (rather than refusing) would
+        # otherwise hold a connection attempt or a query for many minutes before
+        # the outage handling of the notifier and the web service gets a say.
+        options["connect_args"] = {
+            "connect_timeout": 10,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        }
     return create_engine(
         url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10, **options
     )
