@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.services import Services, services
 from actions.turn import Turn, identified_orders, read_turn
-from actions.warnings import customer_of, show_unshown
+from actions.warnings import customer_of, show_unshown, visible_orders
 from bot.clock import shop_local, utcnow
 from bot.deadlines.service import load_deadlines
 from bot.explain import Explainer
@@ -199,10 +199,13 @@ class ActionResumeAssistant(Action):
             dispatcher.utter_message(
                 text=found.catalog.message("assistant_back", language, name=name)
             )
-            customer_id = customer_of(read_turn(tracker, found), found)
+            turn = read_turn(tracker, found)
+            customer_id = customer_of(turn, found)
             if customer_id is not None:
                 # Warnings that came while a person had the conversation.
-                events += show_unshown(dispatcher, found, tracker, customer_id, language)
+                events += show_unshown(
+                    dispatcher, found, tracker, customer_id, language, visible_orders(turn)
+                )
         # Run from outside (no prediction loop): record the listening Rasa would
         # have done, so the customer's next message is read as a fresh turn.
         return [*events, ActionExecuted("action_listen")]

@@ -13,7 +13,7 @@ from actions.deadlines import apply_pending_deadline
 from actions.handoff import hand_over
 from actions.services import services
 from actions.turn import read_turn
-from actions.warnings import customer_of, show_unshown
+from actions.warnings import customer_of, show_unshown, visible_orders
 from bot.answers import OrderAssistant
 
 QUESTION_BY_INTENT = {
@@ -54,7 +54,9 @@ class ActionAnswerOrderQuestion(Action):
         # cannot be pushed to: this is where they hear it).
         customer_id = customer_of(turn, found)
         if customer_id is not None:
-            events += show_unshown(dispatcher, found, tracker, customer_id, turn.language)
+            events += show_unshown(
+                dispatcher, found, tracker, customer_id, turn.language, visible_orders(turn)
+            )
         assistant = OrderAssistant(found.orders, found.catalog, turn.language, found.today())
         reply = assistant.answer(question, turn.identity, turn.order_number)
         if reply.verify_order_number is not None:

@@ -16,19 +16,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.follow_up import ask_a_colleague
 from actions.offers import WARNING_KINDS, offers_for
 from actions.services import Services, services
-from actions.turn import Turn, entity_value, read_turn
+from actions.turn import Turn, conversation_key, entity_value, read_turn
 from bot.channels.addresses import is_whatsapp
 from bot.channels.receipts import AGAIN_KEY, WARNING_KEY
 from bot.channels.whatsapp import template_message, window_open
 from bot.clock import shop_local, utcnow
 from bot.deadlines.service import load_deadlines
 from bot.explain import Explainer
+from bot.identity import customer_from_token, orders_from_proof
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
 from bot.proactive import choices
-from bot.proactive.channels import customer_at
+from bot.proactive.channels import customer_at, customer_registered_at
 from bot.proactive.compose import compose_warning
-from bot.proactive.delivery import take_for_showing, unshown_for
+from bot.proactive.delivery import orders_of_warning, take_for_showing, unshown_for
 from bot.proactive.push_signature import push_is_genuine
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,46 @@ def customer_of(turn: Turn, found: Services) -> int | None:
     return None
 
 
+def entitled_orders(
+    tracker: Tracker, found: Services, customer_id: int, channel: str
+) -> frozenset[int] | None:
+    """Which of the customer's orders this conversation may hear about: None for
+    all of them (the shop registered this address, or the shop's signed token
+    named this customer here), else only the orders verified here (the signed
+    proof, while it lasts). Someone who verified one order by its number and
+    postcode learns nothing of the customer's other orders."""
+    if customer_registered_at(found.sessions, tracker.sender_id, channel) == customer_id:
+        return None
+    secret = found.settings.shop_token_secret
+    for event in tracker.events:
+        if event.get("event") != "user":
+            continue
+        token = (event.get("metadata") or {}).get("customer_token")
+        if token and customer_from_token(token, secret, expired_ok=True) == customer_id:
+            return None
+    return frozenset(
+        orders_from_proof(
+            tracker.get_slot("verification_proof"),
+            conversation_key(tracker),
+            found.settings.proof_secret,
+        )
+    )
+
+
+def may_act_on(turn: Turn, owner_id: int, order_id: int, customer_id: int) -> bool:
+    """Whether this turn's asker may act on (wait for, cancel, ...) this order."""
+    visible = visible_orders(turn)
+    return owner_id == customer_id and (visible is None or order_id in visible)
+
+
+def visible_orders(turn: Turn) -> frozenset[int] | None:
+    """The orders this turn's asker may hear about: all of a customer known by
+    a token or a registered address (None), else the verified ones."""
+    if turn.identity.customer_id is not None:
+        return None
+    return frozenset(turn.identity.verified_order_ids)
+
+
 # How many shown warning ids a conversation remembers (enough for any retry).
 REMEMBERED_WARNINGS = 50
 
@@ -65,8 +106,14 @@ def show_warning(
     customer_id: int,
     language: str,
     recorded: list[int],
+    allowed: frozenset[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Show one warning, once. `recorded` (the ids this conversation showed) grows."""
+    """Show one warning, once. `recorded` (the ids this conversation showed) grows.
+    `allowed`: the orders this conversation may hear about (None: all of the
+    customer's); a warning about any other order waits for its customer."""
+    if allowed is not None and not set(orders_of_warning(found.sessions, warning_id)) <= allowed:
+        logger.info("warning %s waits: this conversation verified other orders", warning_id)
+        return []
     template = None
     if is_whatsapp(tracker.sender_id) and not window_open(tracker.events, time.time()):
         template = found.settings.whatsapp_templates.get(language)
@@ -136,9 +183,11 @@ def show_unshown(
     tracker: Tracker,
     customer_id: int,
     language: str,
+    allowed: frozenset[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Warnings the customer has not seen yet: at the next visit or the next reply."""
-    waiting = unshown_for(found.sessions, customer_id)
+    """Warnings the customer has not seen yet: at the next visit or the next reply.
+    `allowed` as for show_warning (visible_orders of the turn)."""
+    waiting = unshown_for(found.sessions, customer_id, allowed)
     if not waiting:
         return []
     dispatcher.utter_message(text=found.catalog.message("unread_warnings", language))
@@ -146,7 +195,7 @@ def show_unshown(
     recorded = shown_here(tracker)
     for warning_id in waiting:
         events += show_warning(
-            dispatcher, found, tracker, warning_id, customer_id, language, recorded
+            dispatcher, found, tracker, warning_id, customer_id, language, recorded, allowed
         )
     return events
 
@@ -177,8 +226,16 @@ class ActionDeliverWarning(Action):
             return []
         customer_id, customer_language = customer
         language = tracker.get_slot("language") or customer_language
+        allowed = entitled_orders(tracker, found, customer_id, channel)
         return show_warning(
-            dispatcher, found, tracker, warning_id, customer_id, language, shown_here(tracker)
+            dispatcher,
+            found,
+            tracker,
+            warning_id,
+            customer_id,
+            language,
+            shown_here(tracker),
+            allowed,
         )
 
 
@@ -240,7 +297,7 @@ class _OrderChoice(Action, ABC):
         if order_id is None or customer_id is None:
             return None
         order = found.orders.get_order(order_id)
-        if order is None or order.customer_id != customer_id:
+        if order is None or not may_act_on(turn, order.customer_id, order.id, customer_id):
             return None
         return customer_id, order_id
 
@@ -301,7 +358,9 @@ class ActionAnswerCancellation(_OrderChoice):
         order_id = parse_order_number(tracker.get_slot("pending_cancellation"))
         customer_id = customer_of(turn, found)
         order = found.orders.get_order(order_id) if order_id else None
-        if order is None or customer_id is None or order.customer_id != customer_id:
+        if order is None or customer_id is None:
+            return None
+        if not may_act_on(turn, order.customer_id, order.id, customer_id):
             return None
         return customer_id, order.id
 

@@ -113,17 +113,16 @@ def remember_shop_address(
 
 
 def customer_at(
-    session_factory: sessionmaker[Session], address: str, channel: str | None = None
+    session_factory: sessionmaker[Session], address: str, channel: str
 ) -> tuple[int, str] | None:
     """(customer id, language) of the customer behind a conversation's sender id
-    (on `channel` only, when given)."""
+    on `channel` only: the same sender id on another channel is someone else."""
     query = (
         select(CustomerChannelRow.customer_id, CustomerRow.language)
         .join(CustomerRow, CustomerRow.id == CustomerChannelRow.customer_id)
         .where(CustomerChannelRow.address == address)
+        .where(CustomerChannelRow.channel == channel)
     )
-    if channel is not None:
-        query = query.where(CustomerChannelRow.channel == channel)
     with session_factory() as session:
         row = session.execute(
             query.order_by(CustomerChannelRow.last_seen_at.desc()).limit(1)

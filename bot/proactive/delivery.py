@@ -90,15 +90,32 @@ def take_for_showing(
         )
 
 
-def unshown_for(sessions: sessionmaker[Session], customer_id: int) -> list[int]:
-    """Warnings of this customer not shown yet, oldest first."""
+def unshown_for(
+    sessions: sessionmaker[Session],
+    customer_id: int,
+    only_orders: frozenset[int] | None = None,
+) -> list[int]:
+    """Warnings of this customer not shown yet, oldest first; with `only_orders`,
+    only those about nothing but these orders (a visitor who verified one order)."""
     with sessions() as session:
-        return list(
-            session.execute(
-                select(WarningRow.id)
-                .where(WarningRow.customer_id == customer_id)
-                .where(WarningRow.delivered_at.is_(None))
-                .where(WarningRow.status.in_(SHOWABLE))
-                .order_by(WarningRow.id)
-            ).scalars()
-        )
+        rows = session.execute(
+            select(WarningRow.id, WarningRow.order_ids)
+            .where(WarningRow.customer_id == customer_id)
+            .where(WarningRow.delivered_at.is_(None))
+            .where(WarningRow.status.in_(SHOWABLE))
+            .order_by(WarningRow.id)
+        ).all()
+    return [
+        int(warning_id)
+        for warning_id, order_ids in rows
+        if only_orders is None or set(id_list(order_ids)) <= only_orders
+    ]
+
+
+def orders_of_warning(sessions: sessionmaker[Session], warning_id: int) -> list[int]:
+    """The orders a warning is about (none for an unknown warning)."""
+    with sessions() as session:
+        order_ids = session.execute(
+            select(WarningRow.order_ids).where(WarningRow.id == warning_id)
+        ).scalar_one_or_none()
+    return id_list(order_ids) if order_ids else []

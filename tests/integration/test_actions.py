@@ -418,6 +418,75 @@ def test_a_telegram_chat_that_verified_one_order_sees_that_order_only_while_the_
     assert "10003" not in said and "10090" not in said
 
 
+def test_a_chat_that_verified_one_order_hears_nothing_of_the_customers_other_orders(
+    services: Services,
+) -> None:
+    """Not in an unread warning at its next question, not in a push, and it may
+    not cancel the other order by naming it."""
+    from actions.warnings import ActionCancelOrder, ActionDeliverWarning
+    from bot.proactive.intake import OrderChange, apply_order_change
+    from tests.conftest import pushed_warning
+
+    give_sam_a_second_order(services)
+    chat = "telegram:556"
+    proof = issue_proof(f"telegram|{chat}", [10003], services.settings.proof_secret, 3600)
+    from bot.proactive.channels import remember_channel
+
+    remember_channel(services.sessions, 1003, "telegram", chat, utcnow())
+    other = apply_order_change(
+        services.sessions,
+        OrderChange(
+            order_id=10090,
+            field="promised_date",
+            new_value=(date.today() + timedelta(days=30)).isoformat(),
+            reason_code="supplier_delay",
+            reason="secret supplier trouble",
+        ),
+        utcnow(),
+    )
+    [other_warning] = other.warning_ids
+
+    def tracker(text: str, intent: str, **extra: Any):  # type: ignore[no-untyped-def]
+        return make_tracker(
+            text,
+            intent,
+            slots={"verification_proof": proof},
+            sender_id=chat,
+            input_channel="telegram",
+            **extra,
+        )
+
+    said = CollectingDispatcher()
+    ActionAnswerOrderQuestion().run(said, tracker("status?", "ask_status"), DOMAIN)
+    assert "10003" in texts(said)
+    assert "10090" not in texts(said) and "secret supplier" not in texts(said)
+
+    pushed = CollectingDispatcher()
+    push = tracker(
+        "EXTERNAL: EXTERNAL_order_warning",
+        "EXTERNAL_order_warning",
+        entities=pushed_warning(other_warning, chat, "telegram"),
+    )
+    assert ActionDeliverWarning().run(pushed, push, DOMAIN) == []
+    assert pushed.messages == []
+    from bot.proactive.delivery import unshown_for
+
+    assert other_warning in unshown_for(services.sessions, 1003), "it waits for Sam"
+
+    cancel = CollectingDispatcher()
+    naming = tracker(
+        "cancel 10090",
+        "cancel_order",
+        entities=[{"entity": "order_number", "value": "10090"}],
+    )
+    ActionCancelOrder().run(cancel, naming, DOMAIN)
+    assert "10090" not in texts(cancel)
+    assert all(
+        "pending_cancellation" not in str(event)
+        for event in ActionCancelOrder().run(CollectingDispatcher(), naming, DOMAIN)
+    )
+
+
 def test_a_verification_does_not_move_a_chat_the_shop_registered(
     services: Services, dispatcher: CollectingDispatcher
 ) -> None:

@@ -206,6 +206,12 @@ def test_the_delay_is_made_up_for_once_in_the_conversation(services: Services) -
         assert row.status == "accepted" and row.offered_in == "conversation"
 
 
+# Erik's conversation, as Rasa records it: his shop token came with what he wrote.
+ERIK_SAID_SOMETHING = [
+    {"event": "user", "text": "I need it by the day after tomorrow", "metadata": token(1001)}
+]
+
+
 def test_a_later_delay_warns_about_the_deadline_hands_over_and_offers_once(
     services: Services, today: date
 ) -> None:
@@ -226,6 +232,7 @@ def test_a_later_delay_warns_about_the_deadline_hands_over_and_offers_once(
         entities=pushed_warning(result.warning_ids[0], "erik-chat", "rest"),
         sender_id="erik-chat",
         slots={"language": "en"},
+        events=ERIK_SAID_SOMETHING,
     )
     ActionDeliverWarning().run(shown, warning, DOMAIN)
     said = texts(shown)
@@ -244,6 +251,7 @@ def test_a_later_delay_warns_about_the_deadline_hands_over_and_offers_once(
         entities=pushed_warning(second.warning_ids[0], "erik-chat", "rest"),
         sender_id="erik-chat",
         slots={"language": "en"},
+        events=ERIK_SAID_SOMETHING,
     )
     ActionDeliverWarning().run(again, warning, DOMAIN)
     assert texts(again) and "maintenance" not in texts(again)
