@@ -203,7 +203,7 @@ class OnceRedisManager(socketio.AsyncRedisManager):
                 )
         return None
 
-    async def _listen(self) -> AsyncIterator[dict[str, Any]]:  # type: ignore[override]
+    async def _listen(self) -> AsyncIterator[dict[str, Any]]:
         channel = self.channel.encode("utf-8")
         pause = 1.0
         while True:
