@@ -22,12 +22,28 @@ widget was closed is pushed as soon as it is open, before the customer asks.
 A pushed warning's messages carry their id (`message_id`, bot/channels/receipts.py)
 and the client manager delivers each id to a conversation once
 (bot/channels/socketio_once.py), on one instance or several.
+
+What a widget may not do, because socket.io is a public entry:
+- choose another channel's conversation: Rasa keeps one conversation per
+  sender id whatever the channel, and the widget names its own session id. An
+  id that is not a plain token (every platform's has a ':', such as
+  `telegram:987654321`) gets a fresh session id in `session_request`, and a
+  message that claims one is dropped (bot/channels/addresses.py);
+- send a message over MAX_MESSAGE_BYTES: dropped before Rasa; engine.io
+  closes a connection whose packet is over a few times that;
+- say where it comes from: the metadata's `client_address` is always the
+  address the connection came from (behind nginx on this machine the hop it
+  added to X-Forwarded-For), for counting failed verifications per client.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import json
 import logging
+import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,6 +57,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.presence import PresenceUnavailable, RedisPresence
 from bot.channels.receipts import ReceiptedOutput
+from bot.channels.redis_url import check_redis
 from bot.channels.shop_db import shop_engine
 from bot.channels.socketio_once import (
     MESSAGE_ID,
@@ -56,6 +73,49 @@ from bot.settings import load_settings
 from bot.web.auth import bearer_matches
 
 logger = logging.getLogger(__name__)
+
+CLIENT_ADDRESS = "client_address"
+# rasa-webchat's session ids are uuid hex; Rasa makes the same. Nothing with a
+# ':' (every messaging platform's sender id has one), no spaces, not overlong.
+_WIDGET_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# engine.io closes a connection whose packet is over this many times the
+# message limit (the text may be JSON-escaped, and the metadata comes along).
+PACKET_FACTOR = 4
+
+
+def is_widget_session_id(session_id: object) -> bool:
+    """Whether a widget may use this session id as its conversation's sender id."""
+    return isinstance(session_id, str) and bool(_WIDGET_SESSION_ID.fullmatch(session_id))
+
+
+def client_address(environ: dict[str, Any] | None) -> str | None:
+    """The address a socket.io connection came from. From loopback (nginx on
+    this machine) the last X-Forwarded-For hop that is not loopback: nginx
+    appends the address it saw, and what a client wrote before it is its own
+    say. From anywhere else the peer itself."""
+    if not environ:
+        return None
+    request = environ.get("sanic.request")
+    # engine.io's Sanic driver writes REMOTE_ADDR 127.0.0.1 whoever connects.
+    peer = str(request.ip) if request is not None else str(environ.get("REMOTE_ADDR") or "")
+    if not _is_loopback(peer):
+        return peer or None
+    for hop in reversed(str(environ.get("HTTP_X_FORWARDED_FOR") or "").split(",")):
+        hop = hop.strip()
+        if not hop or _is_loopback(hop):
+            continue
+        try:
+            return str(ipaddress.ip_address(hop))
+        except ValueError:
+            break  # not an address: no further hop is trustworthy
+    return peer or None
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 class WebchatOutput(ReceiptedOutput, SocketIOOutput):
@@ -98,7 +158,11 @@ class WebchatInput(SocketIOInput):
         settings = load_settings()
         expected = settings.rasa_token
         queue, prefix = settings.socketio_message_queue, settings.redis_key_prefix
+        if self.sio is not None:
+            self.sio.eio.max_http_buffer_size = PACKET_FACTOR * settings.max_message_bytes
+            self._guard_messages(self.sio, settings.max_message_bytes)
         if self.sio is not None and queue:
+            check_redis(queue, "SOCKETIO_MESSAGE_QUEUE")  # a refused password stops the start
             delivered = DeliveredInRedis(queue, prefix)
             use_manager(self.sio, OnceRedisManager(queue, f"{prefix}:socketio", delivered))
             self.presence = RedisPresence(queue, prefix, settings.presence_ttl_seconds)
@@ -128,8 +192,12 @@ class WebchatInput(SocketIOInput):
         handlers = sio.handlers[namespace]
         session_request, disconnect = handlers["session_request"], handlers["disconnect"]
 
-        async def on_session_request(sid: str, data: dict[str, Any] | None) -> None:
-            data = {} if data is None else data  # Rasa fills in a new session id here
+        async def on_session_request(sid: str, data: Any) -> None:
+            data = data if isinstance(data, dict) else {}  # Rasa fills in a new session id here
+            if data.get("session_id") is not None and not is_widget_session_id(data["session_id"]):
+                # Perhaps another channel's conversation: this widget gets a new one.
+                logger.warning("a widget asked for a session id it may not use: given a new one")
+                data["session_id"] = uuid.uuid4().hex
             await session_request(sid, data)
             session_id = data.get("session_id") if self.session_persistence else None
             if not session_id:
@@ -147,6 +215,45 @@ class WebchatInput(SocketIOInput):
             await disconnect(sid)
 
         sio.on("disconnect", handler=on_disconnect, namespace=self.namespace)
+
+    def _guard_messages(self, sio: socketio.AsyncServer, max_bytes: int) -> None:
+        """Wrap Rasa's handler of the widget's messages: nothing with a session
+        id a widget may not use, nothing over `max_bytes`, and `client_address`
+        in the metadata is the connection's, whatever the widget sent."""
+        namespace = self.namespace or "/"
+        handle_message = sio.handlers[namespace][self.user_message_evt]
+        metadata_key = self.metadata_key or "metadata"
+
+        async def on_user_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                logger.warning("a widget message that is not an object was dropped")
+                return
+            if self.session_persistence and not is_widget_session_id(data.get("session_id")):
+                logger.warning("a widget message with a session id it may not use was dropped")
+                return
+            text = data.get("message")
+            if text is None:
+                text = ""
+            if not isinstance(text, str) or len(text.encode("utf-8")) > max_bytes:
+                logger.warning(
+                    "a widget message over %d bytes (or not text) was dropped", max_bytes
+                )
+                return
+            metadata = _metadata(data.get(metadata_key))
+            metadata[CLIENT_ADDRESS] = client_address(sio.get_environ(sid, namespace))
+            await handle_message(sid, {**data, "message": text, metadata_key: metadata})
+
+        sio.on(self.user_message_evt, handler=on_user_message, namespace=self.namespace)
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    """The widget's metadata as a dict (Rasa also takes it as a JSON string)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _requeue_unread(session_id: str) -> None:
