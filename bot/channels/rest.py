@@ -15,7 +15,6 @@ The callback channel (bot/channels/callback.py) takes the same checks.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from typing import Any
 
@@ -25,27 +24,18 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.addresses import is_platform_sender
+from bot.channels.client_address import CLIENT_ADDRESS_KEY
+from bot.channels.client_address import client_address as address_of_client
 from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 256
-CLIENT_ADDRESS_KEY = "client_address"
 
 
 def client_address(request: Request) -> str:
-    """The address the request came from. Behind a proxy on this machine (nginx
-    in the cluster) the last hop it added to X-Forwarded-For; a client's own
-    entries in that header are never trusted."""
-    peer = request.ip or ""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    try:
-        from_loopback = ipaddress.ip_address(peer).is_loopback
-    except ValueError:
-        from_loopback = False
-    if from_loopback and forwarded:
-        return forwarded.split(",")[-1].strip()
-    return peer
+    """The address the request came from (bot/channels/client_address.py)."""
+    return address_of_client(request.ip or "", request.headers.get("x-forwarded-for", ""))
 
 
 def refusal(request: Request, max_bytes: int) -> HTTPResponse | None:

@@ -39,7 +39,6 @@ What a widget may not do, because socket.io is a public entry:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import re
@@ -55,6 +54,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.client_address import CLIENT_ADDRESS_KEY
+from bot.channels.client_address import client_address as address_of_client
 from bot.channels.presence import PresenceUnavailable, RedisPresence
 from bot.channels.receipts import ReceiptedOutput
 from bot.channels.redis_url import check_redis
@@ -74,7 +75,7 @@ from bot.web.auth import bearer_matches
 
 logger = logging.getLogger(__name__)
 
-CLIENT_ADDRESS = "client_address"
+CLIENT_ADDRESS = CLIENT_ADDRESS_KEY
 # rasa-webchat's session ids are uuid hex; Rasa makes the same. Nothing with a
 # ':' (every messaging platform's sender id has one), no spaces, not overlong.
 _WIDGET_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -89,33 +90,14 @@ def is_widget_session_id(session_id: object) -> bool:
 
 
 def client_address(environ: dict[str, Any] | None) -> str | None:
-    """The address a socket.io connection came from. From loopback (nginx on
-    this machine) the last X-Forwarded-For hop that is not loopback: nginx
-    appends the address it saw, and what a client wrote before it is its own
-    say. From anywhere else the peer itself."""
+    """The address a socket.io connection came from (bot/channels/client_address.py)."""
     if not environ:
         return None
     request = environ.get("sanic.request")
     # engine.io's Sanic driver writes REMOTE_ADDR 127.0.0.1 whoever connects.
     peer = str(request.ip) if request is not None else str(environ.get("REMOTE_ADDR") or "")
-    if not _is_loopback(peer):
-        return peer or None
-    for hop in reversed(str(environ.get("HTTP_X_FORWARDED_FOR") or "").split(",")):
-        hop = hop.strip()
-        if not hop or _is_loopback(hop):
-            continue
-        try:
-            return str(ipaddress.ip_address(hop))
-        except ValueError:
-            break  # not an address: no further hop is trustworthy
-    return peer or None
-
-
-def _is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
+    forwarded = str(environ.get("HTTP_X_FORWARDED_FOR") or "")
+    return address_of_client(peer, forwarded) or None
 
 
 class WebchatOutput(ReceiptedOutput, SocketIOOutput):
