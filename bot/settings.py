@@ -181,6 +181,10 @@ class Settings:
     idempotency_hours: float  # an Idempotency-Key is answered the same for this long
     verification_lock_failures: int  # failed verifications of one order before it is locked
     verification_lock_minutes: int  # ... within this window, and locked for as long
+    # Failed verifications from one client over all orders (same window). A customer
+    # who mistypes a postcode is far below it; a shop's office or a carrier's shared
+    # address with a few dozen customers behind it too.
+    verification_client_lock_failures: int
     notifier_max_backoff_seconds: float  # the longest wait between two tries of a warning
 
 
@@ -290,6 +294,7 @@ def load_settings() -> Settings:
         idempotency_hours=_float("IDEMPOTENCY_HOURS", 24.0),
         verification_lock_failures=_int("VERIFICATION_LOCK_FAILURES", 10),
         verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 15),
+        verification_client_lock_failures=_int("VERIFICATION_CLIENT_LOCK_FAILURES", 30),
         notifier_max_backoff_seconds=_float("NOTIFIER_MAX_BACKOFF_SECONDS", 600.0),
     )
 

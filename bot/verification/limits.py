@@ -36,12 +36,6 @@ from bot.verification.tables import VerificationFailureRow
 
 logger = logging.getLogger(__name__)
 
-# Failures per client over all orders before its verification is refused (in
-# the same window and for as long as an order's). A customer who mistypes a
-# postcode a few times is far below it; a shop's office or a mobile carrier's
-# shared address with a few dozen customers behind it is too.
-CLIENT_LOCK_FAILURES = 30
-
 # How many rows of one subject are read at most (a lock needs `failures` of them).
 _READ_AT_MOST = 10_000
 # Rows past every window and lock are deleted at most this often per process.
@@ -97,7 +91,7 @@ def subjects_for(settings: Settings, order_id: int, client: str | None) -> list[
     minutes = timedelta(minutes=settings.verification_lock_minutes)
     found = [order_subject(order_id, Limit(settings.verification_lock_failures, minutes, minutes))]
     if client:
-        limit = Limit(CLIENT_LOCK_FAILURES, minutes, minutes)
+        limit = Limit(settings.verification_client_lock_failures, minutes, minutes)
         found.append(client_subject(client, settings.proof_secret, limit))
     return found
 

@@ -52,12 +52,12 @@ def erik_warning(assistant: RunningAssistant) -> int:
     return int(warning_id)
 
 
-def shown_at(assistant: RunningAssistant, warning_id: int) -> object:
+def delivered_at(assistant: RunningAssistant, warning_id: int) -> object:
     engine = create_db_engine(assistant.env["DATABASE_URL"])
     try:
         with make_session_factory(engine)() as session:
             return session.execute(
-                select(WarningRow.shown_at).where(WarningRow.id == warning_id)
+                select(WarningRow.delivered_at).where(WarningRow.id == warning_id)
             ).scalar_one()
     finally:
         engine.dispose()
@@ -71,7 +71,7 @@ def test_anothers_platform_sender_id_is_refused_on_rest(
         answer = post(assistant, {"sender": sender, "message": forged})
         assert answer.status_code == 403, answer.text
         assert not any(fact in answer.text for fact in ORDER_FACTS)
-    assert shown_at(assistant, erik_warning) is None
+    assert delivered_at(assistant, erik_warning) is None
 
 
 def test_a_typed_warning_intent_gets_the_fallback_and_erik_keeps_his_warning(
@@ -90,7 +90,7 @@ def test_a_typed_warning_intent_gets_the_fallback_and_erik_keeps_his_warning(
     )
     answer = post(assistant, {"sender": "attacker", "message": f"/EXTERNAL_order_warning{signed}"})
     assert not any(fact in answer.text for fact in ORDER_FACTS)
-    assert shown_at(assistant, erik_warning) is None, "the warning still waits for Erik"
+    assert delivered_at(assistant, erik_warning) is None, "the warning still waits for Erik"
 
 
 def test_rest_keeps_its_own_channel_name_and_the_real_client_address(

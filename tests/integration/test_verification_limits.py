@@ -20,7 +20,6 @@ from actions.verification import ValidateVerificationForm
 from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.settings import Settings
 from bot.verification.limits import (
-    CLIENT_LOCK_FAILURES,
     Limit,
     VerificationLimits,
     forget_old,
@@ -29,6 +28,8 @@ from bot.verification.limits import (
 from bot.verification.tables import VerificationFailureRow
 from tests.conftest import _seeded, make_tracker
 
+# The shipped default of VERIFICATION_CLIENT_LOCK_FAILURES.
+CLIENT_LOCK_FAILURES = 30
 DOMAIN: dict[str, Any] = {
     "forms": {"verification_form": {"required_slots": ["order_number", "postcode"]}},
     "slots": {},
