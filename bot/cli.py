@@ -26,17 +26,13 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_seed(_args: argparse.Namespace) -> int:
-    """Migrate, then seed the demo shop once (dates relative to today)."""
-    from bot.clock import shop_today
-    from bot.demo_shop import seed_demo_shop
-    from bot.orders.sql.migrate import upgrade_database
+    """Migrate, then seed the demo shop once (dates relative to today), with DEMO_SHOP=true."""
+    from bot.demo_shop import prepare_database
 
-    settings = load_settings()
-    upgrade_database(settings.database_url)
-    if not settings.demo_shop:
+    seeded = prepare_database(load_settings())
+    if seeded is None:
         print("database schema is up to date; DEMO_SHOP is off: the demo shop is not seeded")
-        return 0
-    if seed_demo_shop(_session_factory(settings.database_url), shop_today(settings.shop_timezone)):
+    elif seeded:
         print("demo shop seeded: customers 1001-1006, orders 10001-10006")
     else:
         print("demo shop already seeded")

@@ -450,15 +450,10 @@ def run_cluster(settings: Settings, model: str) -> int:
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    from bot.clock import shop_today
-    from bot.demo_shop import seed_demo_shop
-    from bot.orders.factory import build_session_factory
-    from bot.orders.sql.migrate import upgrade_database
+    from bot.demo_shop import prepare_database
 
-    upgrade_database(settings.database_url)
-    if settings.demo_shop:
-        # Only when asked for: production serves and seeds nothing of the demo.
-        seed_demo_shop(build_session_factory(settings), shop_today(settings.shop_timezone))
+    # The demo shop only when asked for: production seeds and serves nothing of it.
+    prepare_database(settings)
     folder = PROJECT_ROOT / "var" / "cluster" / str(os.getpid())
     cluster = Cluster(settings, model, folder, instances=settings.cluster_instances)
     stopping = False

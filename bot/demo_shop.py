@@ -22,6 +22,7 @@ from bot.orders.sql.tables import (
     SupplierRow,
 )
 from bot.proactive.promises import promise_date
+from bot.settings import Settings
 
 PICKUP_STORE = "Fietsen & Meer Utrecht, Oudegracht 101"
 
@@ -39,6 +40,23 @@ def migrate_and_seed(database_url: str, today: date) -> sessionmaker[Session]:
     factory = make_session_factory(create_db_engine(database_url))
     seed_demo_shop(factory, today)
     return factory
+
+
+def prepare_database(settings: Settings) -> bool | None:
+    """Bring the schema up to date; seed the demo shop only with DEMO_SHOP=true.
+    True: seeded now, False: it was there, None: no demo shop in this run."""
+    from bot.clock import shop_today
+    from bot.orders.sql.database import create_db_engine, make_session_factory
+    from bot.orders.sql.migrate import upgrade_database
+
+    upgrade_database(settings.database_url)
+    if not settings.demo_shop:
+        return None
+    engine = create_db_engine(settings.database_url)
+    try:
+        return seed_demo_shop(make_session_factory(engine), shop_today(settings.shop_timezone))
+    finally:
+        engine.dispose()
 
 
 def is_seeded(session_factory: sessionmaker[Session]) -> bool:
