@@ -1,112 +1,16 @@
-"""Outages a test can switch: a TCP proxy in front of PostgreSQL that is cut
-and restored, and a stand-in for Rasa's HTTP API that answers or fails.
-
-The proxy is the database going away as a client sees it: connections in use
-are dropped, new ones refused, until it is restored on the same port. The
-stand-in answers what the notifier asks of Rasa (trigger_intent, the widget's
-presence, execute) and records each push it took.
-"""
+"""A stand-in for Rasa's HTTP API that answers or fails, for outage tests: it
+answers what the notifier asks of Rasa (trigger_intent, the widget's presence,
+execute) and records each push it took. The database's outage:
+tests/database_proxy.py."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
-
-from sqlalchemy.engine import make_url
-
-from bot.processes import free_port
-
-
-class CuttableProxy:
-    """127.0.0.1:<port> forwarding to `target_host`:`target_port`; `cut()` takes
-    the database away, `restore()` brings it back."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self._lock = threading.Lock()
-        self._sockets: set[socket.socket] = set()
-        self._listener: socket.socket | None = None
-        self._open = threading.Event()
-
-    def url_for(self, database_url: str) -> str:
-        """`database_url` (its user, database and options) through this proxy."""
-        url = make_url(database_url).set(host="127.0.0.1", port=self.port)
-        return url.render_as_string(hide_password=False)
-
-    def restore(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        listener.settimeout(0.1)
-        self._listener = listener
-        self._open.set()
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    start = restore
-
-    def cut(self) -> None:
-        """Refuse new connections and drop every one in use."""
-        self._open.clear()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        with self._lock:
-            dropped, self._sockets = self._sockets, set()
-        for sock in dropped:
-            _close(sock)
-
-    stop = cut
-
-    def _accept(self, listener: socket.socket) -> None:
-        while self._open.is_set():
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                _close(client)
-                continue
-            upstream.settimeout(None)
-            client.settimeout(None)
-            with self._lock:
-                if not self._open.is_set():
-                    _close(client)
-                    _close(upstream)
-                    return
-                self._sockets.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            with self._lock:
-                self._sockets.discard(source)
-                self._sockets.discard(sink)
-            _close(source)
-            _close(sink)
-
-
-def _close(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
 
 
 class RasaStandIn:

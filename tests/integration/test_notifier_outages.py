@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import utcnow
@@ -30,7 +29,8 @@ from bot.proactive.worker import build_notifier
 from bot.processes import free_port, stop_all
 from bot.settings import PROJECT_ROOT, load_settings
 from tests.conftest import _seeded
-from tests.integration.outage_standins import CuttableProxy, RasaStandIn
+from tests.database_proxy import DatabaseProxy
+from tests.integration.outage_standins import RasaStandIn
 
 ERIK = 1001
 
@@ -90,14 +90,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 @pytest.fixture
-def proxy(postgres_url: str) -> Iterator[CuttableProxy]:
-    target = make_url(postgres_url)
-    proxy = CuttableProxy(target.host or "127.0.0.1", target.port or 5432)
-    proxy.start()
+def proxy(postgres_url: str) -> Iterator[DatabaseProxy]:
+    proxy = DatabaseProxy(postgres_url)
+    proxy.up()
     try:
         yield proxy
     finally:
-        proxy.cut()
+        proxy.down()
 
 
 def assert_each_pushed_once(rasa: RasaStandIn, shop: sessionmaker[Session], ids: list[int]) -> None:
@@ -110,7 +109,7 @@ def assert_each_pushed_once(rasa: RasaStandIn, shop: sessionmaker[Session], ids:
 
 
 def test_the_notifier_process_outlives_a_database_outage_and_then_delivers_everything(
-    postgres_url: str, proxy: CuttableProxy, today: date, tmp_path: Path
+    postgres_url: str, proxy: DatabaseProxy, today: date, tmp_path: Path
 ) -> None:
     """A warning is queued (and tried, Rasa being away too), PostgreSQL goes
     away, a second one is queued meanwhile, PostgreSQL comes back: the same
@@ -131,7 +130,7 @@ def test_the_notifier_process_outlives_a_database_outage_and_then_delivers_every
             **os.environ,
             "PYTHONPATH": str(PROJECT_ROOT),
             "DEMO_SHOP": "false",
-            "DATABASE_URL": proxy.url_for(postgres_url),
+            "DATABASE_URL": proxy.url,
             "RASA_URL": rasa.url,
             "RASA_TOKEN": secrets.token_hex(24),
             "PUSH_SECRET": secrets.token_hex(24),
@@ -156,7 +155,7 @@ def test_the_notifier_process_outlives_a_database_outage_and_then_delivers_every
             wait_until(lambda: all(w.attempts >= 1 for w in rows(shop, before)), 60, "a first try")
             assert all(w.status in ("queued", "sending") for w in rows(shop, before))
 
-            proxy.cut()
+            proxy.down()
             rasa.up = True  # Rasa is back; the database is not
             away_at, cpu_at = time.monotonic(), cpu_seconds(process.pid)
             during = delays(shop, today, 30, "Gazelle", "Philips")
@@ -166,7 +165,7 @@ def test_the_notifier_process_outlives_a_database_outage_and_then_delivers_every
             assert busy < 0.2 * (time.monotonic() - away_at), f"{busy:.2f} s of CPU while waiting"
             assert rasa.taken == [], "nothing can be claimed while the database is away"
 
-            proxy.restore()
+            proxy.up()
             wait_until(
                 lambda: all(w.status == "sent" for w in rows(shop, before + during)),
                 60,
@@ -187,7 +186,7 @@ def test_the_notifier_process_outlives_a_database_outage_and_then_delivers_every
 
 
 def test_a_push_rasa_took_as_the_database_went_away_is_recorded_when_it_is_back(
-    postgres_url: str, proxy: CuttableProxy, today: date
+    postgres_url: str, proxy: DatabaseProxy, today: date
 ) -> None:
     """Rasa takes the push, and the database goes away before 'sent' is written:
     the notifier keeps what happened and writes it when the database is back,
@@ -196,9 +195,9 @@ def test_a_push_rasa_took_as_the_database_went_away_is_recorded_when_it_is_back(
     direct = make_session_factory(create_db_engine(postgres_url))
     reachable_on_callback(direct, utcnow())
     queued = delays(direct, today, 20, "Gazelle", "TabletWereld")
-    through_proxy = make_session_factory(create_db_engine(proxy.url_for(postgres_url)))
+    through_proxy = make_session_factory(create_db_engine(proxy.url))
     with RasaStandIn() as rasa:
-        rasa.on_push = proxy.cut  # the first push taken: the database goes away
+        rasa.on_push = proxy.down  # the first push taken: the database goes away
         notifier = Notifier(
             through_proxy,
             RasaApi(rasa.url, "token"),
@@ -214,7 +213,7 @@ def test_a_push_rasa_took_as_the_database_went_away_is_recorded_when_it_is_back(
         assert len(pushed) == 1
         assert {w.status for w in rows(direct, pushed)} == {"sending"}, "not written yet"
 
-        proxy.restore()
+        proxy.up()
         for _ in range(5):
             notifier.run_once()
         assert_each_pushed_once(rasa, direct, queued)

@@ -15,7 +15,8 @@ import requests
 
 from bot.clock import shop_today
 from tests.conftest import _seeded
-from tests.integration.web_process import AUTH, DatabaseProxy, WebService, running_web
+from tests.database_proxy import DatabaseProxy
+from tests.integration.web_process import AUTH, WebService, running_web
 
 STAFF_PASSWORD = "outage-test-staff-password"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -16,8 +15,6 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy.engine import make_url
 
 from bot.processes import free_port, stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT
@@ -81,77 +78,6 @@ def running_web(folder: Path, database_url: str, **env: str) -> Iterator[WebServ
         yield web
     finally:
         stop_all([web.process])
-
-
-class DatabaseProxy:
-    """127.0.0.1:<port> forwarding to PostgreSQL. `down()` refuses new
-    connections and drops those in use; `up()` listens on the same port again."""
-
-    def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
-        self.target = (url.host or "127.0.0.1", url.port or 5432)
-        self.port = free_port()
-        self.url = url.set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
-        self._lock = threading.Lock()
-        self._sockets: set[socket.socket] = set()
-        self._listener: socket.socket | None = None
-
-    def up(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def down(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
-        with self._lock:
-            dropped, self._sockets = self._sockets, set()
-        for sock in dropped:
-            _close(sock)
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return  # down
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                _close(client)
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                if self._listener is not listener:
-                    _close(client)
-                    _close(upstream)
-                    return
-                self._sockets.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
-
-
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            sink.sendall(data)
-    except OSError:
-        pass
-    finally:
-        _close(source)
-        _close(sink)
-
-
-def _close(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
 
 
 class SlowZendesk:
