@@ -21,12 +21,24 @@ def rasa_arguments(argv: list[str], token: str) -> list[str]:
     return list(argv)
 
 
-def main() -> None:
+def main() -> int:
+    from bot.run_secrets import secret_problems
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        # Outside the demo a weak or example secret stops this process too.
+        problems = secret_problems(load_settings(), needs=())
+    except SettingsError as error:
+        problems = [str(error)]
+    if problems:
+        print(f"rasa: {'; '.join(problems)}", file=sys.stderr)
+        return 2
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *rasa_arguments(sys.argv[1:], os.environ.get("RASA_TOKEN", "").strip())]
     rasa_main()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

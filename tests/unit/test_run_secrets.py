@@ -121,3 +121,24 @@ def test_the_commands_that_start_processes_never_carry_a_secret(tmp_path: Path) 
     )
     for secret in (settings.rasa_token, settings.action_server_token, settings.push_secret):
         assert len(secret) >= 32 and secret not in commands
+
+
+def test_rasa_does_not_start_with_a_weak_token_outside_the_demo() -> None:
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "RASA_TOKEN": "weak-token",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.rasa_server", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "RASA_TOKEN is shorter than 32 characters" in done.stderr
