@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Extra, ValidationError, root_validator, validator
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
 
 from bot.channels.addresses import sender_id
 from bot.orders.model import EVENT_FIELDS, ORDER_STATUSES, PARTY_TYPES
@@ -274,3 +278,22 @@ def field_errors(error: ValidationError) -> list[dict[str, str]]:
                 field, message = named, rest  # a _FieldError from a check across fields
         found.append({"field": "body" if field in ("", "__root__") else field, "error": message})
     return found
+
+
+# --- shared by the API routes -------------------------------------------------
+
+
+def json_body(request: Request) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError:
+        return None
+
+
+def invalid(errors: list[dict[str, str]]) -> HTTPResponse:
+    return json_response({"error": "invalid request", "fields": errors}, status=422)
+
+
+def known_id(value: int) -> bool:
+    """An id the INTEGER columns can hold (a larger one is simply not there)."""
+    return 1 <= value <= MAX_ID
