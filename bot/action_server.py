@@ -5,9 +5,9 @@
   claims a Telegram sender and read that customer's orders. Every request but
   /health must carry ACTION_SERVER_TOKEN (the `token` of `action_endpoint` in
   endpoints.yml, which Rasa sends as `?token=`); others get 401.
-- Actions run in a thread pool. rasa-sdk calls a synchronous `run()` on its
-  event loop, so one slow query or HTTP call (the shop's order API, Zendesk)
-  would hold every other conversation's turn.
+- Actions run in a thread pool (ACTION_THREADS). rasa-sdk calls a synchronous
+  `run()` on its event loop, so one slow query or HTTP call (the shop's order
+  API, Zendesk) would hold every other conversation's turn.
 
 An error in an action is logged here and answered with a bare 500: rasa-sdk's
 own handler sends the exception text and the whole request (the tracker) back.
@@ -36,9 +36,6 @@ from bot.run_secrets import ACTION_SERVER_NEEDS, secret_problems
 from bot.settings import SettingsError, load_settings
 
 logger = logging.getLogger(__name__)
-
-# Turns running at once; more only queue for the database and the order API.
-ACTION_THREADS = 8
 
 
 def token_matches(request: Request, token: str) -> bool:
@@ -84,8 +81,8 @@ def _run_action(
     return result
 
 
-def create_app(token: str, actions_package: str = "actions") -> Sanic:
-    pool = ThreadPoolExecutor(max_workers=ACTION_THREADS, thread_name_prefix="action")
+def create_app(token: str, actions_package: str = "actions", threads: int = 2) -> Sanic:
+    pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="action")
     executor = ThreadedActionExecutor(pool)
     executor.register_package(actions_package)
     app = Sanic("order_assistant_actions", configure_logging=False)
@@ -162,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # rasa-sdk's default is every interface: loopback unless told otherwise.
     host = os.environ.get("SANIC_HOST") or settings.action_host
-    app = create_app(settings.action_server_token, args.actions)
+    app = create_app(settings.action_server_token, args.actions, settings.action_threads)
     port = args.port or settings.action_port
     logger.info("action server on %s:%s", host, port)
     app.run(host, port, workers=1, access_log=False)

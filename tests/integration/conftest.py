@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from actions.services import Services, build_services, use_services
 from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from bot.settings import Settings
 from tests.conftest import _seeded
 
 # A fixed moment for the outbox rows these fixtures write.
 QUEUED_AT = datetime(2026, 1, 1, 12, 0)
+
+
+@pytest.fixture
+def services(settings: Settings, today: date) -> Iterator[Services]:
+    """The action server's services over the demo shop, as the actions get them."""
+    _seeded(settings.database_url, today)
+    built = build_services(settings)
+    use_services(built)
+    yield built
+    use_services(None)
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -15,7 +13,7 @@ from sqlalchemy import select
 from actions.conversation import ActionGreet, ActionHandleFallback
 from actions.follow_up import ActionRequestFollowUp
 from actions.order_questions import ActionAnswerOrderQuestion
-from actions.services import Services, build_services, use_services
+from actions.services import Services
 from actions.verification import ValidateVerificationForm
 from actions.warnings import ActionAnswerOptIn, ActionOfferAlternative, ActionSetNotifications
 from bot.clock import shop_local, utcnow
@@ -25,22 +23,12 @@ from bot.orders.sql.tables import FollowUpRequestRow, OrderRow
 from bot.proactive.channels import customer_at, remember_shop_address
 from bot.proactive.choices import is_opted_out
 from bot.proactive.promises import list_promises
-from bot.settings import Settings
-from tests.conftest import SHOP_SECRET, _seeded, make_tracker
+from tests.conftest import SHOP_SECRET, make_tracker
 
 DOMAIN: dict[str, Any] = {
     "forms": {"verification_form": {"required_slots": ["order_number", "postcode"]}},
     "slots": {},
 }
-
-
-@pytest.fixture
-def services(settings: Settings, today: date) -> Iterator[Services]:
-    _seeded(settings.database_url, today)
-    built = build_services(settings)
-    use_services(built)
-    yield built
-    use_services(None)
 
 
 def texts(dispatcher: CollectingDispatcher) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,10 +14,9 @@ from sqlalchemy import select
 
 import bot.verification.limits as limits_module
 from actions.order_questions import ActionAnswerOrderQuestion
-from actions.services import Services, build_services, use_services
+from actions.services import Services
 from actions.verification import ValidateVerificationForm
 from bot.orders.sql.database import create_db_engine, make_session_factory
-from bot.settings import Settings
 from bot.verification.limits import (
     Limit,
     VerificationLimits,
@@ -36,15 +34,6 @@ DOMAIN: dict[str, Any] = {
 }
 LIMIT = Limit(failures=10, window=timedelta(minutes=15), lock=timedelta(minutes=15))
 T0 = datetime(2026, 11, 27, 10, 0)
-
-
-@pytest.fixture
-def services(settings: Settings, today: date) -> Iterator[Services]:
-    _seeded(settings.database_url, today)
-    built = build_services(settings)
-    use_services(built)
-    yield built
-    use_services(None)
 
 
 def verify(
