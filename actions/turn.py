@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.services import Services
 from bot.channels.addresses import PLATFORM_CHANNELS
+from bot.channels.client_address import CLIENT_ADDRESS_KEY
 from bot.clock import utcnow
 from bot.handoff.mood import mood_of
 from bot.identity import Identity, resolve_identity
@@ -68,7 +69,7 @@ def client_of(tracker: Tracker) -> str | None:
     socket.io channel saw (the server puts it in the metadata, never the
     client), or on a messaging platform the platform's own sender. None when
     unknown."""
-    address = _metadata(tracker).get("client_address")
+    address = _metadata(tracker).get(CLIENT_ADDRESS_KEY)
     if isinstance(address, str) and address.strip():
         return f"address:{address.strip()[:100]}"
     channel = tracker.get_latest_input_channel()

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.channels.credentials import CredentialsError, write_active_credentials
+from bot.channels.redis_url import without_password
 from bot.processes import stop_all, wait_until_ready
 from bot.runner import (
     action_server_command,
@@ -92,13 +93,6 @@ def _sql_problem(url: str) -> str | None:
         return f"{type(error).__name__}: {error}".splitlines()[0]
 
 
-def _hide_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
-
-
 def store_problems(settings: Settings) -> list[str]:
     """What keeps the cluster from starting, each said plainly; empty when all is well."""
     problems = []
@@ -109,10 +103,12 @@ def store_problems(settings: Settings) -> list[str]:
         if not url.startswith("postgresql"):
             problems.append(
                 f"{name} must be a PostgreSQL URL for several instances "
-                f"(postgresql://user@host:5432/db), got {_hide_password(url) or 'nothing'}"
+                f"(postgresql://user@host:5432/db), got {without_password(url) or 'nothing'}"
             )
         elif (problem := _sql_problem(url)) is not None:
-            problems.append(f"PostgreSQL at {name}={_hide_password(url)} is unreachable: {problem}")
+            problems.append(
+                f"PostgreSQL at {name}={without_password(url)} is unreachable: {problem}"
+            )
     for name, url in (
         ("LOCK_STORE_URL", settings.lock_store_url),
         ("SOCKETIO_MESSAGE_QUEUE", settings.socketio_message_queue),
@@ -122,7 +118,7 @@ def store_problems(settings: Settings) -> list[str]:
                 f"{name} must be a Redis URL (redis://host:6379/0), got {url or 'nothing'}"
             )
         elif (problem := _redis_problem(url)) is not None:
-            problems.append(f"Redis at {name}={_hide_password(url)} is unreachable: {problem}")
+            problems.append(f"Redis at {name}={without_password(url)} is unreachable: {problem}")
     return problems
 
 

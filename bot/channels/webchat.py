@@ -75,7 +75,6 @@ from bot.web.auth import bearer_matches
 
 logger = logging.getLogger(__name__)
 
-CLIENT_ADDRESS = CLIENT_ADDRESS_KEY
 # rasa-webchat's session ids are uuid hex; Rasa makes the same. Nothing with a
 # ':' (every messaging platform's sender id has one), no spaces, not overlong.
 _WIDGET_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -222,7 +221,7 @@ class WebchatInput(SocketIOInput):
                 )
                 return
             metadata = _metadata(data.get(metadata_key))
-            metadata[CLIENT_ADDRESS] = client_address(sio.get_environ(sid, namespace))
+            metadata[CLIENT_ADDRESS_KEY] = client_address(sio.get_environ(sid, namespace))
             await handle_message(sid, {**data, "message": text, metadata_key: metadata})
 
         sio.on(self.user_message_evt, handler=on_user_message, namespace=self.namespace)

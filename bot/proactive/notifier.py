@@ -27,9 +27,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import utcnow
+from bot.orders.sql.database import database_unreachable
 from bot.orders.sql.tables import CustomerRow
 from bot.proactive.channels import PUSH_CHANNELS, Reach, reachable
-from bot.proactive.outage import database_unreachable
 from bot.proactive.rasa_api import PushFailed, RasaApi
 from bot.proactive.tables import WarningRow, WorkerLeaseRow
 

@@ -1,5 +1,6 @@
-"""The database away: which errors say so, a one-line account of them, and the
-growing pause of a loop that waits for it to come back.
+"""The database away: a one-line account of its errors (which errors say so:
+`database_unreachable` in bot/orders/sql/database.py), and the growing pause
+of a loop that waits for it to come back.
 
 A long-running loop (the notifier, its promise watcher, the staff-reply relay)
 must not die when PostgreSQL restarts or the network drops for a minute: the
@@ -12,23 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-
-import psycopg2
-from sqlalchemy import exc
-
-
-def database_unreachable(error: BaseException) -> bool:
-    """Whether `error` says the database cannot be reached now (connection refused
-    or dropped, the server restarting, no connection free in the pool): an
-    error that trying again later can mend."""
-    if isinstance(error, exc.DBAPIError):
-        return bool(error.connection_invalidated) or isinstance(
-            error, (exc.OperationalError, exc.InterfaceError)
-        )
-    if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):
-        return True
-    # The driver's own errors, met outside SQLAlchemy (a raw connection).
-    return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError))
 
 
 def describe(error: BaseException) -> str:

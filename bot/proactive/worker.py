@@ -22,9 +22,10 @@ from types import FrameType
 from bot.clock import shop_today, utcnow
 from bot.handoff.relay import relay_waiting_replies
 from bot.orders.factory import build_session_factory
+from bot.orders.sql.database import database_unreachable
 from bot.proactive.channels import configured_push_channels
 from bot.proactive.notifier import AnotherNotifierRuns, Notifier, QuietHours, shortest_retry_span
-from bot.proactive.outage import Pacing, database_unreachable, describe, pause
+from bot.proactive.outage import Pacing, describe, pause
 from bot.proactive.rasa_api import RasaApi
 from bot.proactive.watcher import watch_promises
 from bot.settings import Settings

@@ -19,9 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
+from bot.orders.sql.database import database_unreachable
 from bot.orders.system import OrderSystemUnavailable
 
 logger = logging.getLogger(__name__)
@@ -34,15 +32,10 @@ THREADS = 20
 ATTEMPTS = 3
 BACKOFF = 0.25
 
-# The database cannot be reached, or went away mid-request.
-DATABASE_DOWN: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
-
 
 def database_down(error: BaseException) -> bool:
     """True for an error a working database would not have given."""
-    if isinstance(error, DATABASE_DOWN):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    if database_unreachable(error):
         return True
     # The SQL order system wraps the database's errors: look at the cause.
     if isinstance(error, OrderSystemUnavailable) and error.__cause__ is not None:

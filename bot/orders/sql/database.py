@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+import psycopg2
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,3 +50,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached now (connection refused
+    or dropped, the server restarting, no connection free in the pool): an
+    error that trying again later can mend."""
+    if isinstance(error, exc.DBAPIError):
+        return bool(error.connection_invalidated) or isinstance(
+            error, (exc.OperationalError, exc.InterfaceError)
+        )
+    if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    # The driver's own errors, met outside SQLAlchemy (a raw connection).
+    return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError))
