@@ -42,6 +42,17 @@ def _kind(event: OrderEvent) -> str | None:
         if new in PROGRESS_STATUSES:
             return f"progress_{new}"
         return None  # "changed" is only a label; the events say what changed
+    if event.field == "hold":
+        return "on_hold" if new == "on_hold" else "progress_resumed"
+    if event.field == "shipment_status":
+        return {
+            "exception": "shipment_problem",
+            "returned": "shipment_returned",
+            "cancelled": "shipment_cancelled",
+            "awaiting_pickup": "progress_awaiting_pickup",
+            "in_transit": "progress_in_transit",
+            "delivered": "progress_delivered",
+        }.get(new)
     if event.field == "line_status":
         return {
             "out_of_stock": "out_of_stock",

@@ -24,7 +24,23 @@ EVENT_FIELDS = (
     "address",
     "total",
     "refund",
+    "hold",  # on_hold / released: a shop platform holds the order (Shopify, WooCommerce)
+    "shipment_status",  # a carrier's parcel status, one of SHIPMENT_STATUSES
 )
+
+HOLD_VALUES = ("on_hold", "released")
+# A parcel's status as carriers and platforms report it.
+SHIPMENT_STATUSES = (
+    "preparing",  # label made, not yet with the carrier
+    "in_transit",
+    "awaiting_pickup",  # at a pickup point for the customer
+    "delivered",
+    "exception",  # delayed, attempt failed, customs, address, ...: the reason says which
+    "returned",  # on its way back to the shop
+    "cancelled",
+)
+# Parcel statuses a customer hears about unasked: something they must know or do.
+SHIPMENT_SETBACKS = ("exception", "returned", "cancelled", "awaiting_pickup")
 
 
 @dataclass(frozen=True)
@@ -52,7 +68,7 @@ class Shipment:
     carrier: str
     tracking_code: str | None
     tracking_url: str | None
-    status: str  # preparing, in_transit, delivered
+    status: str  # one of SHIPMENT_STATUSES
     shipped_at: datetime | None
     expected_date: date | None
     delivered_at: datetime | None

@@ -38,6 +38,17 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
         "promises": "Beloftes",
         "promises_help": "Elke belofte aan een klant, per soort, naar hoe het afliep.",
         "questions": "Wat klanten het meest vragen",
+        "sources": "Winkelplatforms",
+        "sources_help": (
+            "Wanneer elk platform voor het laatst een wijziging stuurde, en hoe het afliep "
+            "(de laatste 8 dagen). WooCommerce stopt een webhook na 5 mislukte pogingen: "
+            "staat hier lang niets, kijk dan in WooCommerce."
+        ),
+        "source_last": "laatste bericht",
+        "source_never": "nog nooit",
+        "source_applied": "verwerkt",
+        "source_failed": "mislukt",
+        "source_pending": "wacht",
         "questions_help": (
             "Getypte berichten van klanten, naar wat de assistent herkende; sinds {since}. "
             "Zonder tekst of wie het vroeg."
@@ -101,6 +112,17 @@ STAFF_TEXTS: dict[str, dict[str, str]] = {
         "promises": "Promises",
         "promises_help": "Every promise made to a customer, by kind, by how it turned out.",
         "questions": "What customers ask most",
+        "sources": "Shop platforms",
+        "sources_help": (
+            "When each platform last sent a change, and how it went (the last 8 days). "
+            "WooCommerce disables a webhook after 5 failed deliveries: if nothing shows "
+            "here for long, look in WooCommerce."
+        ),
+        "source_last": "last event",
+        "source_never": "never",
+        "source_applied": "applied",
+        "source_failed": "failed",
+        "source_pending": "waiting",
         "questions_help": (
             "Messages customers typed, by what the assistant recognised; since {since}. Without "
             "the text or who asked."
@@ -153,6 +175,29 @@ REASON_LABELS: dict[str, dict[str, str]] = {
     "changed_by_customer": {"nl": "gewijzigd door de klant", "en": "changed by the customer"},
     "damaged_in_transit": {"nl": "beschadigd onderweg", "en": "damaged in transit"},
     "missed_delivery": {"nl": "niet thuis bij bezorging", "en": "missed delivery"},
+    "delivery_attempt_failed": {
+        "nl": "bezorgpoging mislukt",
+        "en": "delivery attempt failed",
+    },
+    "unable_to_deliver": {"nl": "kan niet bezorgd worden", "en": "unable to deliver"},
+    "weather_delay": {"nl": "vertraging door het weer", "en": "weather delay"},
+    "high_volume": {"nl": "drukte bij de vervoerder", "en": "high volume at the carrier"},
+    "returned_to_sender": {"nl": "retour afzender", "en": "returned to sender"},
+    "refused_by_recipient": {"nl": "geweigerd bij bezorging", "en": "refused on delivery"},
+    "awaiting_pickup": {"nl": "ligt bij een afhaalpunt", "en": "at a pickup point"},
+    "not_collected_by_carrier": {
+        "nl": "niet opgehaald door de vervoerder",
+        "en": "not collected by the carrier",
+    },
+    "delivery_date_unknown": {"nl": "leverdatum onbekend", "en": "delivery date unknown"},
+    "shop_out_of_stock": {"nl": "uitverkocht bij ons", "en": "out of stock with us"},
+    "order_review": {"nl": "bestelling in controle", "en": "order under review"},
+    "payment_declined": {"nl": "betaling mislukt", "en": "payment declined"},
+    "cancelled_by_customer": {
+        "nl": "geannuleerd door de klant",
+        "en": "cancelled by the customer",
+    },
+    "awaiting_return": {"nl": "wacht op retour", "en": "awaiting a return"},
 }
 
 
