@@ -187,6 +187,33 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(_args: argparse.Namespace) -> int:
+    """Each shop platform: on or off, its last delivery, deliveries per status, errors."""
+    from bot.sources.inbox import source_report
+    from bot.sources.registry import SOURCE_NAMES
+
+    settings = load_settings()
+    sessions = _session_factory(settings.database_url)
+    secrets = {
+        "shopify": settings.sources.shopify_webhook_secret,
+        "woocommerce": settings.sources.woocommerce_webhook_secret,
+        "sendcloud": settings.sources.sendcloud_webhook_secret,
+    }
+    for name in SOURCE_NAMES:
+        report = source_report(sessions, name)
+        state = "on" if secrets[name] else "off (no webhook secret)"
+        last = (
+            report.last_received_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            if report.last_received_at
+            else "never"
+        )
+        counts = "  ".join(f"{status}: {count}" for status, count in sorted(report.counts.items()))
+        print(f"{name:<12} {state:<24} last event {last}  {counts}")
+        for received, topic, error in report.last_errors:
+            print(f"    {received:%Y-%m-%d %H:%M} {topic}: {error}")
+    return 0
+
+
 def cmd_channel(args: argparse.Namespace) -> int:
     """As PUT /api/v1/customers/{id}/channels."""
     from pydantic import ValidationError
@@ -313,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--limit", type=int, default=50)
     outbox.add_argument("--retry", type=int, metavar="WARNING_ID")
     outbox.set_defaults(handler=cmd_outbox)
+    commands.add_parser(
+        "sources", help="the shop platforms (Shopify, WooCommerce, Sendcloud): last events, errors"
+    ).set_defaults(handler=cmd_sources)
     channel = commands.add_parser("channel", help="an address the shop knows for a customer")
     channel.add_argument("--customer", type=int, required=True)
     channel.add_argument("--channel", required=True, help="telegram, slack, twilio or callback")

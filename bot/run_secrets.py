@@ -102,6 +102,10 @@ def secret_problems(settings: Settings, needs: tuple[str, ...]) -> list[str]:
         "ACTION_SERVER_TOKEN": settings.action_server_token,
         # Derived from SHOP_TOKEN_SECRET unless given.
         "PROOF_SECRET": settings.proof_secret,
+        # A platform is on only when its secret is set; then it must be a real one.
+        "SHOPIFY_WEBHOOK_SECRET": settings.sources.shopify_webhook_secret,
+        "WOOCOMMERCE_WEBHOOK_SECRET": settings.sources.woocommerce_webhook_secret,
+        "SENDCLOUD_WEBHOOK_SECRET": settings.sources.sendcloud_webhook_secret,
     }
     checked = [name for name, value in values.items() if value or name in needs]
     problems = [secret_problem(name, values[name]) for name in checked]

@@ -188,6 +188,11 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
             f"(Authorization: Bearer ...): {settings.order_api_token}; a customer token: "
             "DEMO_SHOP=true .venv/bin/python -m bot token 1001 (secrets in var/demo-secrets.json)"
         )
+        print(
+            f"shop platforms' webhooks: http://127.0.0.1:{settings.web_port}/sources/"
+            "{shopify,woocommerce,sendcloud}, signed with SHOPIFY_/WOOCOMMERCE_/"
+            "SENDCLOUD_WEBHOOK_SECRET from var/demo-secrets.json (docs/shops/)"
+        )
     ready_url = f"http://127.0.0.1:{settings.rasa_port}/"
     if wait_until_ready(ready_url, processes[1], timeout=300, cancelled=lambda: stopping):
         print(

@@ -100,6 +100,56 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class SourceSettings:
+    """The shop platforms that send order changes (bot/sources, docs/shops/).
+
+    A platform is on when its webhook secret is set (in the demo: always, with a
+    secret generated into var/); its API credentials are optional and give
+    reasons from notes, unknown order ids and the reconcile job.
+    """
+
+    shopify_webhook_secret: str  # the app's client secret
+    shopify_shop_domain: str  # my-shop.myshopify.com
+    shopify_admin_token: str  # Admin API access token (read_orders)
+    shopify_api_version: str
+    shopify_api_url: str  # empty: https://<shop domain>
+    woocommerce_webhook_secret: str
+    woocommerce_url: str  # https://my-shop.nl
+    woocommerce_consumer_key: str
+    woocommerce_consumer_secret: str
+    sendcloud_webhook_secret: str  # the integration's secret key
+    sendcloud_public_key: str
+    sendcloud_secret_key: str
+    sendcloud_api_url: str
+    reconcile_minutes: float  # how often each platform's API is asked what changed
+    dedupe_days: float  # a delivery's id is remembered this long (platforms retry for a day)
+    max_attempts: int  # tries of a delivery whose platform API is away, then "failed"
+
+
+def _source_settings(demo: bool) -> SourceSettings:
+    return SourceSettings(
+        shopify_webhook_secret=_secret("SHOPIFY_WEBHOOK_SECRET", demo),
+        shopify_shop_domain=_text("SHOPIFY_SHOP_DOMAIN"),
+        shopify_admin_token=_text("SHOPIFY_ADMIN_TOKEN"),
+        shopify_api_version=_text("SHOPIFY_API_VERSION", "2024-10"),
+        shopify_api_url=_text("SHOPIFY_API_URL").rstrip("/"),
+        woocommerce_webhook_secret=_secret("WOOCOMMERCE_WEBHOOK_SECRET", demo),
+        woocommerce_url=_text("WOOCOMMERCE_URL").rstrip("/"),
+        woocommerce_consumer_key=_text("WOOCOMMERCE_CONSUMER_KEY"),
+        woocommerce_consumer_secret=_text("WOOCOMMERCE_CONSUMER_SECRET"),
+        sendcloud_webhook_secret=_secret("SENDCLOUD_WEBHOOK_SECRET", demo),
+        sendcloud_public_key=_text("SENDCLOUD_PUBLIC_KEY"),
+        sendcloud_secret_key=_text("SENDCLOUD_SECRET_KEY"),
+        sendcloud_api_url=_text("SENDCLOUD_API_URL", "https://panel.sendcloud.sc/api/v2").rstrip(
+            "/"
+        ),
+        reconcile_minutes=_float("SOURCE_RECONCILE_MINUTES", 15.0),
+        dedupe_days=max(7.0, _float("SOURCE_DEDUPE_DAYS", 8.0)),
+        max_attempts=_int("SOURCE_MAX_ATTEMPTS", 12),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     order_system: str  # "sql" or "http"
@@ -187,6 +237,7 @@ class Settings:
     # address with a few dozen customers behind it too.
     verification_client_lock_failures: int
     notifier_max_backoff_seconds: float  # the longest wait between two tries of a warning
+    sources: SourceSettings  # Shopify, WooCommerce, Sendcloud webhooks (bot/sources)
 
 
 def _default_database_url() -> str:
@@ -302,6 +353,7 @@ def load_settings() -> Settings:
         verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 15),
         verification_client_lock_failures=_int("VERIFICATION_CLIENT_LOCK_FAILURES", 30),
         notifier_max_backoff_seconds=_float("NOTIFIER_MAX_BACKOFF_SECONDS", 600.0),
+        sources=_source_settings(demo),
     )
 
 

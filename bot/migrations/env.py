@@ -11,6 +11,7 @@ from bot.handoff import tables as _handoff_tables  # noqa: F401 - registers the 
 from bot.orders.sql.database import create_db_engine
 from bot.orders.sql.tables import Base
 from bot.proactive import tables as _proactive_tables  # noqa: F401 - registers the tables
+from bot.sources import tables as _source_tables  # noqa: F401 - registers the tables
 from bot.verification import tables as _verification_tables  # noqa: F401 - registers the tables
 from bot.web import idempotency_table as _idempotency_table  # noqa: F401 - registers the table
 

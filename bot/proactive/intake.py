@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
 from bot.deadlines.intake import hand_over_threatened
-from bot.orders.model import ORDER_STATUSES
+from bot.orders.model import HOLD_VALUES, ORDER_STATUSES, SHIPMENT_SETBACKS, SHIPMENT_STATUSES
 from bot.orders.sql.tables import (
     OrderEventRow,
     OrderLineRow,
     OrderRow,
     ProductRow,
+    ShipmentRow,
     SupplierRow,
 )
 from bot.proactive.outbox import new_warning, queue_warning
@@ -69,6 +70,10 @@ class OrderChange:
     old_value: str | None = None
     line_id: int | None = None
     notify: bool | None = None  # None: setbacks and subscribed orders only
+    # When it happened (a platform's time); None: now, when it is taken in.
+    occurred_at: datetime | None = None
+    # A platform reports states, not changes: the same state again is no event.
+    skip_unchanged: bool = False
 
 
 @dataclass
@@ -201,9 +206,10 @@ def order_change_in(session: Session, change: OrderChange, now: datetime) -> Int
     order = session.get(OrderRow, change.order_id, with_for_update=True)
     if order is None:
         raise UnknownOrder(f"order {change.order_id} not found")
-    old_value = (
-        change.old_value if change.old_value is not None else _current(session, order, change)
-    )
+    current = _current(session, order, change)
+    if change.skip_unchanged and current == change.new_value:
+        return IntakeResult()
+    old_value = change.old_value if change.old_value is not None else current
     _apply(session, order, change, now)
     if change.field == "promised_date" and order.promised_date is not None:
         handoff_ids = hand_over_threatened(session, [(order.id, order.promised_date)], now)
@@ -219,7 +225,7 @@ def order_change_in(session: Session, change: OrderChange, now: datetime) -> Int
         reason_text=change.reason,
         party_type=change.party_type,
         party_name=change.party_name,
-        occurred_at=now,
+        occurred_at=change.occurred_at or now,
     )
     session.add(event)
     session.flush()
@@ -227,8 +233,7 @@ def order_change_in(session: Session, change: OrderChange, now: datetime) -> Int
     result.handoff_ids = handoff_ids
     notify = change.notify
     if notify is None:
-        notify = change.field in SETBACK_FIELDS or change.new_value == "cancelled"
-        notify = notify or order.customer_id in subscribers(session, order.id, now)
+        notify = is_setback(change) or order.customer_id in subscribers(session, order.id, now)
     if notify:
         warning = queue_warning(
             session,
@@ -242,7 +247,24 @@ def order_change_in(session: Session, change: OrderChange, now: datetime) -> Int
     return result
 
 
+def is_setback(change: OrderChange) -> bool:
+    """A change the customer hears about without having asked to be kept posted."""
+    if change.field == "hold":
+        return change.new_value == "on_hold"
+    if change.field == "shipment_status":
+        return change.new_value in SHIPMENT_SETBACKS
+    return change.field in SETBACK_FIELDS or change.new_value == "cancelled"
+
+
 def _current(session: Session, order: OrderRow, change: OrderChange) -> str | None:
+    if change.field in ("hold", "shipment_status"):
+        last = session.execute(
+            select(OrderEventRow.new_value)
+            .where(OrderEventRow.order_id == order.id, OrderEventRow.field == change.field)
+            .order_by(OrderEventRow.id.desc())
+            .limit(1)
+        ).scalar()
+        return last if last is not None else ("released" if change.field == "hold" else None)
     if change.field == "promised_date":
         return order.promised_date.isoformat() if order.promised_date else None
     if change.field == "status":
@@ -281,6 +303,31 @@ def _apply(session: Session, order: OrderRow, change: OrderChange, now: datetime
             line.status = change.new_value
         else:
             line.quantity = whole_quantity(change.new_value)
+    elif change.field == "hold":
+        if change.new_value not in HOLD_VALUES:
+            raise IntakeError(f"hold must be one of {', '.join(HOLD_VALUES)}")
+    elif change.field == "shipment_status":
+        _apply_shipment_status(session, order, change.new_value, change.occurred_at or now)
+
+
+def _apply_shipment_status(
+    session: Session, order: OrderRow, status: str | None, when: datetime
+) -> None:
+    """The order follows its parcel: in transit is shipped, delivered is delivered."""
+    if status not in SHIPMENT_STATUSES:
+        raise IntakeError(f"shipment_status must be one of {', '.join(SHIPMENT_STATUSES)}")
+    if status == "in_transit" and order.status in MOVABLE_STATUSES:
+        order.status = "shipped"
+    elif status == "delivered" and order.status not in ("delivered", "picked_up", "cancelled"):
+        order.status = "delivered"
+        order.delivered_at = when
+    shipment = session.execute(
+        select(ShipmentRow).where(ShipmentRow.order_id == order.id).order_by(ShipmentRow.id.desc())
+    ).scalar()
+    if shipment is not None:
+        shipment.status = status
+        if status == "delivered":
+            shipment.delivered_at = when
 
 
 def whole_quantity(value: str | None) -> int:

@@ -11,6 +11,8 @@
                                           only with DEMO_SHOP=true
   GET  /staff, /staff/api/stats           the staff dashboard behind a login (bot/web/staff.py)
   GET  /staff/handoffs[/{id}]              handoffs: claim, reply, hand back (staff_handoffs.py)
+  POST /sources/{shopify,woocommerce,sendcloud}   the platforms' order webhooks,
+                                          signed by the platform (bot/web/sources_api.py)
   GET  /health
 
 The intake calls: bot/web/intake_api.py; the outbox, addresses and promises:
@@ -37,12 +39,15 @@ from sanic.response import json as json_response
 from bot.orders.factory import build_order_system
 from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.settings import Settings
+from bot.sources.registry import build_sources, load_status_tables
+from bot.sources.worker import SourceWorker
 from bot.texts import load_catalog
 from bot.web.admin_api import add_admin_api
 from bot.web.auth import bearer_matches
 from bot.web.blocking import database_down, use_bounded_pool
-from bot.web.intake_api import add_intake_api
+from bot.web.intake_api import add_intake_api, open_intake_ticket
 from bot.web.site import ShopSite, add_shop_site
+from bot.web.sources_api import add_sources_api
 from bot.web.staff import StaffDashboard, add_staff_dashboard
 from bot.web.staff_auth import StaffAuth
 from bot.web.staff_handoffs import StaffHandoffs, add_staff_handoffs
@@ -67,13 +72,31 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
     site = ShopSite(settings, catalog, orders, sessions) if settings.demo_shop else None
     if site is not None:
         add_shop_site(app, site)
-    staff_pages = StaffDashboard(settings, sessions)
+    sources = build_sources(settings.sources)
+    staff_pages = StaffDashboard(settings, sessions, tuple(sources))
     add_staff_dashboard(app, staff_pages, StaffAuth(settings))
     add_staff_handoffs(app, StaffHandoffs(settings, catalog, orders, sessions, staff_pages))
+
+    def open_tickets(handoff_ids: list[int]) -> None:
+        if settings.zendesk_url:
+            for handoff_id in handoff_ids:
+                open_intake_ticket(settings, sessions, handoff_id)
+
+    source_worker = SourceWorker(settings.sources, sessions, sources, on_handoffs=open_tickets)
 
     @app.before_server_start
     async def bounded_pool(_app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
         use_bounded_pool(loop)
+
+    @app.after_server_start
+    async def start_source_worker(_app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
+        if sources:
+            await loop.run_in_executor(None, load_status_tables, sources)
+            source_worker.start()
+
+    @app.before_server_stop
+    async def stop_source_worker(_app: Sanic, loop: asyncio.AbstractEventLoop) -> None:
+        await loop.run_in_executor(None, source_worker.stop)
 
     def unavailable(request: Request) -> HTTPResponse:
         path = request.path
@@ -124,6 +147,7 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
 
     add_intake_api(app, settings, sessions)
     add_admin_api(app, sessions)
+    add_sources_api(app, sessions, sources, source_worker)
     return app
 
 

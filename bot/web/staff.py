@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.analytics.intent_labels import intent_label
 from bot.clock import shop_today
 from bot.settings import PROJECT_ROOT, Settings
+from bot.sources.inbox import SourceReport, source_report
 from bot.staff.stats import (
     OTHER_SUPPLIERS,
     DashboardFigures,
@@ -99,9 +100,15 @@ def figures_json(figures: DashboardFigures, language: str) -> dict[str, Any]:
 
 
 class StaffDashboard:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        source_names: tuple[str, ...] = (),
+    ) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.source_names = source_names  # the shop platforms switched on
         self.templates = Environment(
             loader=FileSystemLoader(Path(__file__).parent / "templates"),
             autoescape=select_autoescape(["html"]),
@@ -133,6 +140,9 @@ class StaffDashboard:
     def figures(self) -> DashboardFigures:
         return dashboard_figures(self.sessions, shop_today(self.settings.shop_timezone), WEEKS)
 
+    def source_reports(self) -> list[SourceReport]:
+        return [source_report(self.sessions, name, errors=0) for name in self.source_names]
+
 
 def add_staff_dashboard(app: Sanic, dashboard: StaffDashboard, auth: StaffAuth) -> None:
     add_staff_login(app, auth, dashboard.render_login)
@@ -140,6 +150,7 @@ def add_staff_dashboard(app: Sanic, dashboard: StaffDashboard, auth: StaffAuth) 
     @app.get("/staff")
     async def staff_home(request: Request) -> HTTPResponse:
         figures = await off_loop(dashboard.figures)
+        sources = await off_loop(dashboard.source_reports)
         language = dashboard.language(request)
         return dashboard.render(
             request,
@@ -148,6 +159,7 @@ def add_staff_dashboard(app: Sanic, dashboard: StaffDashboard, auth: StaffAuth) 
             weeks=len(figures.weeks),
             since=figures.weeks[0],
             logout_path=LOGOUT_PATH,
+            sources=sources,
         )
 
     @app.get("/staff/api/stats")

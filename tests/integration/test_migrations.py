@@ -10,6 +10,7 @@ import bot.compensation.tables  # noqa: F401 - registers the compensations
 import bot.deadlines.tables  # noqa: F401 - registers the customers' deadlines
 import bot.handoff.tables  # noqa: F401 - registers the handoff queue
 import bot.proactive.tables  # noqa: F401 - registers the proactive tables
+import bot.sources.tables  # noqa: F401 - registers the source deliveries
 import bot.verification.tables  # noqa: F401 - registers the verification failures
 from bot.orders.sql.database import create_db_engine
 from bot.orders.sql.migrate import upgrade_database

@@ -47,7 +47,12 @@ def test_the_source_holds_no_usable_secret() -> None:
     example = (PROJECT_ROOT / ".env.example").read_text()
     for line in example.splitlines():
         name, _, value = line.partition("=")
-        if name in {"SHOP_TOKEN_SECRET", "ORDER_API_TOKEN", "PUSH_SECRET", "ACTION_SERVER_TOKEN"}:
+        if name in {
+            "SHOP_TOKEN_SECRET",
+            "ORDER_API_TOKEN",
+            "PUSH_SECRET",
+            "ACTION_SERVER_TOKEN",
+        } | {f"{platform}_WEBHOOK_SECRET" for platform in ("SHOPIFY", "WOOCOMMERCE", "SENDCLOUD")}:
             assert value.strip() == "", f".env.example gives {name} a value"
 
 
@@ -91,6 +96,26 @@ def test_the_demo_runs_with_no_set_up(tmp_path: Path) -> None:
     assert len(demo.shop_token_secret) >= 32 and demo.shop_token_secret == again.shop_token_secret
     assert demo.order_api_token not in {"", demo.shop_token_secret}
     assert demo.proof_secret not in {"", demo.shop_token_secret}
+
+
+def test_a_shop_platform_is_off_without_its_secret_and_refused_with_a_weak_one(
+    tmp_path: Path,
+) -> None:
+    base = {"SHOP_TOKEN_SECRET": STRONG, "ORDER_API_TOKEN": STRONG[::-1]}
+    off = settings_from(base)
+    assert off.sources.shopify_webhook_secret == "" and secret_problems(off, LAUNCHER_NEEDS) == []
+    weak = settings_from({**base, "WOOCOMMERCE_WEBHOOK_SECRET": "secret"})
+    assert secret_problems(weak, LAUNCHER_NEEDS) == [
+        "WOOCOMMERCE_WEBHOOK_SECRET is shorter than 32 characters"
+    ]
+    with mock.patch("bot.settings.PROJECT_ROOT", tmp_path):
+        demo = settings_from({"DEMO_SHOP": "true"})
+    secrets = {
+        demo.sources.shopify_webhook_secret,
+        demo.sources.woocommerce_webhook_secret,
+        demo.sources.sendcloud_webhook_secret,
+    }
+    assert len(secrets) == 3 and all(len(secret) >= 32 for secret in secrets)
 
 
 def test_demo_shop_is_a_plain_true_or_false() -> None:
