@@ -19,6 +19,12 @@ from bot.texts import Catalog
 _LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 
 
+def sentence(text: str) -> str:
+    """A reason text that starts with who caused it ("{party} ...") starts with a
+    capital even when that is "de vervoerder" rather than a name."""
+    return text[:1].upper() + text[1:]
+
+
 @dataclass(frozen=True)
 class Explanation:
     facts: list[str]  # one sentence (or two) per change
@@ -105,8 +111,8 @@ class Explainer:
             if code and self.catalog.has_reason(code) and code not in seen:
                 seen.add(code)
                 values = self.reason_values(order, change, event)
-                whys.append(self.catalog.reason(code, "why", self.language, **values))
-                nexts.append(self.catalog.reason(code, "next", self.language, **values))
+                whys.append(sentence(self.catalog.reason(code, "why", self.language, **values)))
+                nexts.append(sentence(self.catalog.reason(code, "next", self.language, **values)))
             if event.reason_text and event.reason_text not in seen:
                 # The free text as recorded: the real reason, never rewritten.
                 seen.add(event.reason_text)

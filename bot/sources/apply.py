@@ -190,7 +190,7 @@ def _apply_one(
             reason_code=change.reason_code,
             reason=change.reason_text,
             party_type=change.party_type,
-            party_name=change.party_name,
+            party_name=change.party_name or _carrier_of(session, order_id, change),
             old_value=change.old_value,
             line_id=line_id,
             occurred_at=occurred,
@@ -246,6 +246,20 @@ def _line_id(session: Session, order_id: int, change: SourceChange) -> int | Non
     if line_id is None:
         raise IntakeError(f"order {order_id} has no line with that SKU")
     return int(line_id)
+
+
+def _carrier_of(session: Session, order_id: int, change: SourceChange) -> str | None:
+    """A carrier's event that does not name the carrier (Shopify's fulfillment
+    events) is about the order's parcel: its carrier is the one to name."""
+    if change.party_type != "carrier":
+        return None
+    carrier = session.execute(
+        select(ShipmentRow.carrier)
+        .where(ShipmentRow.order_id == order_id, ShipmentRow.carrier != "")
+        .order_by(ShipmentRow.id.desc())
+        .limit(1)
+    ).scalar()
+    return str(carrier) if carrier else None
 
 
 def _record_shipment(

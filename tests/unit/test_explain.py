@@ -8,7 +8,7 @@ import pytest
 
 from bot.changes import changes_in
 from bot.dates import spoken_date
-from bot.explain import Explainer, Explanation
+from bot.explain import Explainer, Explanation, sentence
 from bot.orders.model import Order, OrderEvent
 from bot.texts import LANGUAGES, REQUIRED_REASON_CODES, Catalog
 from tests.fakes import date_moved, make_event, make_line, make_order, status_event
@@ -330,8 +330,9 @@ def test_every_reason_is_told_without_unfilled_placeholders(
         old_date=spoken_date(today + timedelta(days=2), language, today),
         new_date=spoken_date(today + timedelta(days=9), language, today),
     )
-    assert catalog.reason(code, "why", language, **values) in explanation.facts[0]
-    assert explanation.next_steps == [catalog.reason(code, "next", language, **values)]
+    # A reason starts with a capital, also when it starts with "de leverancier".
+    assert sentence(catalog.reason(code, "why", language, **values)) in explanation.facts[0]
+    assert explanation.next_steps == [sentence(catalog.reason(code, "next", language, **values))]
 
 
 # --- bugs ------------------------------------------------------------------------
