@@ -24,7 +24,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help run test lint typecheck test-unit test-integration test-e2e test-conversations \
-	validate train widget nlu-report bench bench-lookup bench-proactive seed lock clean \
+	validate train widget nlu-report bench bench-lookup bench-proactive bench-ingest seed lock clean \
 	nginx run-cluster test-cluster bench-cluster
 
 help: ## list the targets
@@ -123,6 +123,9 @@ bench: $(MODEL) ## latency and throughput against a bare rasa-init baseline, plu
 
 bench-proactive: $(MODEL) ## a supplier delay reaching 10,000 customers, beside Rasa's own trigger_intent limit
 	$(BIN)/python -m scripts.bench_proactive
+
+bench-ingest: $(BIN)/.installed ## 2,000 signed platform webhooks taken and applied, beside GET /health
+	$(BIN)/python -m scripts.bench_ingest
 
 bench-cluster: $(MODEL) $(NGINX) ## messages/s and p50/p95 through nginx with 1 and 2 Rasa instances
 	$(BIN)/python -m scripts.bench_cluster

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.analytics.question_counter import QuestionCounter
 from bot.clock import shop_today
 from bot.orders.factory import build_order_system, build_session_factory
-from bot.orders.system import OrderSystem
+from bot.orders.remembered import RememberedOrders
 from bot.settings import Settings, load_settings
 from bot.texts import Catalog, load_catalog
 
@@ -18,7 +18,7 @@ from bot.texts import Catalog, load_catalog
 class Services:
     settings: Settings
     catalog: Catalog
-    orders: OrderSystem
+    orders: RememberedOrders
     sessions: sessionmaker[Session]  # DATABASE_URL: warnings, promises, channels
     questions: QuestionCounter  # what customers ask, for the staff dashboard
 

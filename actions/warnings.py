@@ -220,12 +220,11 @@ class ActionDeliverWarning(Action):
             channel,
         ):
             return refuse_forged_push(dispatcher, found, tracker)
-        customer = customer_at(found.sessions, tracker.sender_id, channel=channel)
-        if customer is None:
+        customer_id = customer_at(found.sessions, tracker.sender_id, channel=channel)
+        if customer_id is None:
             logger.warning("warning push to a conversation of no known customer ignored")
             return []
-        customer_id, customer_language = customer
-        language = tracker.get_slot("language") or customer_language
+        language = tracker.get_slot("language") or customer_language(found, customer_id)
         allowed = entitled_orders(tracker, found, customer_id, channel)
         return show_warning(
             dispatcher,
@@ -250,6 +249,16 @@ def refuse_forged_push(
         language = tracker.get_slot("language") or found.settings.default_language
         dispatcher.utter_message(text=found.catalog.message("fallback", language))
     return []
+
+
+def customer_language(found: Services, customer_id: int) -> str:
+    """The language the shop has for the customer (their conversation did not
+    set one); the shop's default when the order system cannot say."""
+    try:
+        customer = found.orders.get_customer(customer_id)
+    except OrderSystemUnavailable:
+        customer = None
+    return customer.language if customer is not None else found.settings.default_language
 
 
 def _int(value: Any) -> int | None:

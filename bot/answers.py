@@ -15,7 +15,8 @@ from bot.changes import Change, all_problem_changes, told_marker, unseen_changes
 from bot.explain import Explainer
 from bot.identity import Identity
 from bot.orders.model import Order
-from bot.orders.system import OrderSystem, OrderSystemUnavailable
+from bot.orders.remembered import RememberedOrders
+from bot.orders.system import OrderSystemUnavailable
 from bot.texts import Catalog
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,9 @@ class Reply:
 
 
 class OrderAssistant:
-    def __init__(self, orders: OrderSystem, catalog: Catalog, language: str, today: date) -> None:
+    def __init__(
+        self, orders: RememberedOrders, catalog: Catalog, language: str, today: date
+    ) -> None:
         self.orders = orders
         self.catalog = catalog
         self.language = language

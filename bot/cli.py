@@ -11,13 +11,13 @@ from bot.settings import Settings, SettingsError, load_settings
 
 
 def _session_factory(database_url: str):
-    from bot.orders.sql.database import create_db_engine, make_session_factory
+    from bot.database import create_db_engine, make_session_factory
 
     return make_session_factory(create_db_engine(database_url))
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
-    from bot.orders.sql.migrate import upgrade_database
+    from bot.database import upgrade_database
 
     settings = load_settings()
     upgrade_database(settings.database_url)
@@ -43,8 +43,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bot.clock import shop_today
+    from bot.database import upgrade_database
     from bot.generator import generate_orders
-    from bot.orders.sql.migrate import upgrade_database
 
     settings = load_settings()
     upgrade_database(settings.database_url)
@@ -228,9 +228,19 @@ def cmd_channel(args: argparse.Namespace) -> int:
         for item in field_errors(error):
             print(f"{item['field']}: {item['error']}", file=sys.stderr)
         return 2
-    sessions = _session_factory(load_settings().database_url)
+    from bot.orders.factory import build_shop
+
+    settings = load_settings()
+    sessions = _session_factory(settings.database_url)
     try:
-        remember_shop_address(sessions, args.customer, body.channel, body.address, utcnow())
+        remember_shop_address(
+            sessions,
+            build_shop(settings, sessions),
+            args.customer,
+            body.channel,
+            body.address,
+            utcnow(),
+        )
     except LookupError as error:
         print(str(error), file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.memory.customers import ToldRow
 from bot.orders.sql.tables import (
     CustomerRow,
     OrderEventRow,
@@ -33,8 +34,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 def migrate_and_seed(database_url: str, today: date) -> sessionmaker[Session]:
     """A database at DATABASE_URL with the newest schema and the demo shop."""
-    from bot.orders.sql.database import create_db_engine, make_session_factory
-    from bot.orders.sql.migrate import upgrade_database
+    from bot.database import create_db_engine, make_session_factory, upgrade_database
 
     upgrade_database(database_url)
     factory = make_session_factory(create_db_engine(database_url))
@@ -46,8 +46,7 @@ def prepare_database(settings: Settings) -> bool | None:
     """Bring the schema up to date; seed the demo shop only with DEMO_SHOP=true.
     True: seeded now, False: it was there, None: no demo shop in this run."""
     from bot.clock import shop_today
-    from bot.orders.sql.database import create_db_engine, make_session_factory
-    from bot.orders.sql.migrate import upgrade_database
+    from bot.database import create_db_engine, make_session_factory, upgrade_database
 
     upgrade_database(settings.database_url)
     if not settings.demo_shop:
@@ -309,9 +308,8 @@ def seed_demo_shop(session_factory: sessionmaker[Session], today: date) -> bool:
                 occurred_at=at(d, 7, 45),
             )
         )
-        session.query(OrderRow).filter(OrderRow.id == 10003).update(
-            {"informed_event_id": shipped.id, "informed_at": shipped.occurred_at}
-        )
+        # Sam was told it shipped (the assistant's memory, not the shop's).
+        session.add(ToldRow(order_id=10003, event_id=shipped.id, told_at=shipped.occurred_at))
 
         # 001: the hair dryer arrived at D-5; nothing changed.
         session.add(
@@ -375,9 +373,8 @@ def seed_demo_shop(session_factory: sessionmaker[Session], today: date) -> bool:
         ]
         session.add_all(lisa_events)
         session.flush()
-        session.query(OrderRow).filter(OrderRow.id == 10004).update(
-            {"informed_event_id": lisa_events[-1].id, "informed_at": lisa_events[-1].occurred_at}
-        )
+        last = lisa_events[-1]
+        session.add(ToldRow(order_id=10004, event_id=last.id, told_at=last.occurred_at))
 
         # Placed today; nothing has happened yet.
         session.add(

@@ -201,8 +201,6 @@ def _batch(
             "total_cents": rng.randint(995, 250000),
             "currency": "EUR",
             "delivered_at": None,
-            "informed_event_id": None,
-            "informed_at": None,
         }
         lines.append(
             {

@@ -122,6 +122,7 @@ class SourceSettings:
     sendcloud_secret_key: str
     sendcloud_api_url: str
     reconcile_minutes: float  # how often each platform's API is asked what changed
+    backfill_days: float  # a platform's first look back, when nothing came from it yet
     dedupe_days: float  # a delivery's id is remembered this long (platforms retry for a day)
     max_attempts: int  # tries of a delivery whose platform API is away, then "failed"
 
@@ -144,6 +145,7 @@ def _source_settings(demo: bool) -> SourceSettings:
             "/"
         ),
         reconcile_minutes=_float("SOURCE_RECONCILE_MINUTES", 15.0),
+        backfill_days=_float("SOURCE_BACKFILL_DAYS", 7.0),
         dedupe_days=max(7.0, _float("SOURCE_DEDUPE_DAYS", 8.0)),
         max_attempts=_int("SOURCE_MAX_ATTEMPTS", 12),
     )

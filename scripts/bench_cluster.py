@@ -25,9 +25,9 @@ from sqlalchemy.engine import make_url
 
 from bot.clock import shop_today
 from bot.cluster import Cluster, find_nginx, store_problems
+from bot.database import create_db_engine
 from bot.demo_shop import migrate_and_seed
 from bot.identity import make_customer_token
-from bot.orders.sql.database import create_db_engine
 from bot.processes import free_port
 from bot.settings import PROJECT_ROOT, load_settings
 from scripts.loadgen import LoadResult, run_load

@@ -19,9 +19,8 @@ from sqlalchemy.engine import make_url
 from tqdm import tqdm
 
 from bot.clock import shop_today
+from bot.database import create_db_engine, make_session_factory, upgrade_database
 from bot.generator import generate_orders
-from bot.orders.sql.database import create_db_engine, make_session_factory
-from bot.orders.sql.migrate import upgrade_database
 from bot.orders.sql.system import SqlOrderSystem
 from bot.orders.sql.tables import OrderEventRow, OrderRow
 from bot.settings import PROJECT_ROOT

@@ -26,13 +26,14 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 
 from bot.clock import shop_today, utcnow
+from bot.database import create_db_engine, make_session_factory
 from bot.demo_shop import migrate_and_seed
 from bot.generator import generate_orders
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.memory.addresses import CustomerChannelRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, SupplierRow
 from bot.proactive.intake import SupplierDelay, affected_orders_query, apply_supplier_delay
 from bot.proactive.rasa_api import NO_EVENTS, WARNING_INTENT
-from bot.proactive.tables import CustomerChannelRow, WarningRow
 from bot.processes import stop_all
 from bot.settings import PROJECT_ROOT
 from scripts.assistant_stack import start_assistant_stack

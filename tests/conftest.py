@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.clock import shop_today
+from bot.database import create_db_engine
 from bot.demo_shop import migrate_and_seed
-from bot.orders.sql.database import create_db_engine
 from bot.orders.sql.system import SqlOrderSystem
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.texts import Catalog, load_catalog

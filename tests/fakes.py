@@ -1,9 +1,10 @@
 """An in-memory order system and small builders, so unit tests stay short.
 
-`FakeOrderSystem` implements the OrderSystem protocol (bot/orders/system.py)
-over plain Customer and Order objects. It records what the assistant asked of
-it (mark_informed, request_follow_up) and applies mark_informed the way the SQL
-order system does (the marker never moves backwards). `unavailable=True` makes
+`FakeOrderSystem` implements the RememberedOrders protocol (bot/orders/
+remembered.py: the shop's OrderSystem and what each customer was told) over
+plain Customer and Order objects. It records what the assistant asked of it
+(mark_informed, request_follow_up) and applies mark_informed the way the
+assistant's memory does (the marker never moves backwards). `unavailable=True` makes
 every method raise OrderSystemUnavailable.
 """
 

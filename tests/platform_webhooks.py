@@ -1,21 +1,18 @@
-"""Webhooks as the shop platforms send them: the documented payloads in
-tests/fixtures/sources/, the platforms' headers, and signatures computed here
-from the secret (independently of the adapters' own checks)."""
+"""Webhooks as the shop platforms send them, for the tests: the documented
+payloads in tests/fixtures/sources/ signed with the secrets below by the
+benchmarks' signer (scripts/signed_webhooks.py), independently of the
+adapters' own checks."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import uuid
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import requests
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sources"
+from scripts import signed_webhooks
+from scripts.signed_webhooks import Signed, fixture
+
+__all__ = ["SECRETS", "Signed", "fixture", "post", "shopify", "signed_raw", "source_env"]
 
 # Secrets as long and random-looking as the platforms' own (the web service
 # refuses short or example ones outside the demo).
@@ -26,82 +23,41 @@ SECRETS = {
 }
 
 
-def fixture(platform: str, name: str) -> dict[str, Any]:
-    return dict(json.loads((FIXTURES / platform / name).read_text()))
-
-
-def _base64_hmac(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
 def shopify(
     topic: str,
     payload: dict[str, Any],
     secret: str = SECRETS["shopify"],
     event_id: str | None = None,
-    triggered_at: datetime | None = None,
-) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(payload).encode()
-    moment = (triggered_at or datetime.now(timezone.utc)).isoformat()
-    return body, {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": _base64_hmac(secret, body),
-        "X-Shopify-Shop-Domain": "fietsen-en-meer.myshopify.com",
-        "X-Shopify-API-Version": "2025-01",
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": moment,
-    }
+) -> Signed:
+    return signed_webhooks.shopify(secret, topic, payload, event_id)
 
 
 def woocommerce(
-    payload: dict[str, Any],
-    topic: str = "order.updated",
-    secret: str = SECRETS["woocommerce"],
-    delivery_id: str | None = None,
-) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(payload).encode()
-    resource, event = topic.split(".")
-    return body, {
-        "Content-Type": "application/json",
-        "User-Agent": "WooCommerce/8.6.1 Hookshot (WordPress/6.4.3)",
-        "X-WC-Webhook-Source": "https://shop.example.nl/",
-        "X-WC-Webhook-Topic": topic,
-        "X-WC-Webhook-Resource": resource,
-        "X-WC-Webhook-Event": event,
-        "X-WC-Webhook-Signature": _base64_hmac(secret, body),
-        "X-WC-Webhook-ID": "3",
-        "X-WC-Webhook-Delivery-ID": delivery_id or uuid.uuid4().hex,
-    }
+    payload: dict[str, Any], topic: str = "order.updated", secret: str = SECRETS["woocommerce"]
+) -> Signed:
+    return signed_webhooks.woocommerce(secret, payload, topic)
 
 
-def sendcloud(
-    payload: dict[str, Any], secret: str = SECRETS["sendcloud"]
-) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(payload).encode()
-    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return body, {"Content-Type": "application/json", "Sendcloud-Signature": signature}
+def sendcloud(payload: dict[str, Any], secret: str = SECRETS["sendcloud"]) -> Signed:
+    return signed_webhooks.sendcloud(secret, payload)
 
 
-def signed_raw(platform: str, body: bytes) -> tuple[bytes, dict[str, str]]:
+def signed_raw(platform: str, body: bytes) -> Signed:
     """Any body (also one that is not JSON) with the platform's headers, signed."""
-    headers = {
-        "shopify": lambda: shopify("orders/updated", {})[1],
-        "woocommerce": lambda: woocommerce({})[1],
-        "sendcloud": lambda: sendcloud({})[1],
-    }[platform]()
     secret = SECRETS[platform]
     if platform == "shopify":
-        headers["X-Shopify-Hmac-Sha256"] = _base64_hmac(secret, body)
+        headers = shopify("orders/updated", {})[1]
+        headers["X-Shopify-Hmac-Sha256"] = signed_webhooks.base64_hmac(secret, body)
     elif platform == "woocommerce":
-        headers["X-WC-Webhook-Signature"] = _base64_hmac(secret, body)
+        headers = woocommerce({})[1]
+        headers["X-WC-Webhook-Signature"] = signed_webhooks.base64_hmac(secret, body)
     else:
-        headers["Sendcloud-Signature"] = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = sendcloud({})[1]
+        headers["Sendcloud-Signature"] = signed_webhooks.hex_hmac(secret, body)
     return body, headers
 
 
-def post(base_url: str, platform: str, request: tuple[bytes, dict[str, str]]) -> requests.Response:
+def post(base_url: str, platform: str, request: Signed) -> requests.Response:
     body, headers = request
     return requests.post(f"{base_url}/sources/{platform}", data=body, headers=headers, timeout=30)
 

@@ -109,7 +109,7 @@ class QuestionCounter:
 
     def _database(self) -> Engine:
         if self._engine is None:
-            from bot.orders.sql.database import create_db_engine
+            from bot.database import create_db_engine
 
             self._engine = create_db_engine(self.database_url)
         return self._engine

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot.analytics.tables import UNKNOWN_LANGUAGE, QuestionCountRow
 from bot.language import detect_language
+from bot.memory.question_counts import UNKNOWN_LANGUAGE, QuestionCountRow
 
 # A question is counted under this key.
 QuestionKey = tuple[date, str, str]  # (shop day, intent, language)

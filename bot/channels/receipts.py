@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.shop_db import shop_engine
 from bot.clock import utcnow
-from bot.proactive.tables import WarningRow
+from bot.memory.warnings import WarningRow
 
 logger = logging.getLogger(__name__)
 

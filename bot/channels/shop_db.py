@@ -12,7 +12,7 @@ _engine: Engine | None = None
 def shop_engine() -> Engine:
     global _engine
     if _engine is None:
-        from bot.orders.sql.database import create_db_engine
+        from bot.database import create_db_engine
         from bot.settings import load_settings
 
         _engine = create_db_engine(load_settings().database_url)

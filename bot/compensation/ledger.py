@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.compensation.rules import Earned, Policy, earned
-from bot.compensation.tables import CompensationRow
+from bot.memory.compensations import CompensationRow
+from bot.memory.promises import PromiseRow
 from bot.orders.model import Order
 from bot.proactive.promises import DATE_KINDS
-from bot.proactive.tables import PromiseRow
 
 logger = logging.getLogger(__name__)
 

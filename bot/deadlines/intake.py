@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.deadlines.service import threatened
 from bot.handoff.queue import OPEN, HandoffRequest, open_handoff
-from bot.handoff.tables import HandoffRow
+from bot.memory.handoffs import HandoffRow
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.deadlines.parse import ParsedDeadline
-from bot.deadlines.tables import DeadlineRow
+from bot.memory.deadlines import DeadlineRow
+from bot.memory.promises import PromiseRow
 from bot.orders.model import Order
-from bot.proactive.tables import PromiseRow
 
 # Orders not shipped yet: an in-stock alternative can still replace them.
 NOT_SHIPPED = ("placed", "processing", "changed")

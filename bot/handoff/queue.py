@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.handoff.tables import HandoffMessageRow, HandoffRow
+from bot.memory.handoffs import HandoffMessageRow, HandoffRow
 
 REASONS = ("asked", "not_understood", "angry", "deadline_at_risk")
 OPEN = ("waiting", "claimed")

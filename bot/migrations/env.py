@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.analytics import tables as _analytics_tables  # noqa: F401 - registers the tables
-from bot.compensation import tables as _compensation_tables  # noqa: F401 - registers the tables
-from bot.deadlines import tables as _deadline_tables  # noqa: F401 - registers the tables
-from bot.handoff import tables as _handoff_tables  # noqa: F401 - registers the tables
-from bot.orders.sql.database import create_db_engine
-from bot.orders.sql.tables import Base
-from bot.proactive import tables as _proactive_tables  # noqa: F401 - registers the tables
-from bot.sources import tables as _source_tables  # noqa: F401 - registers the tables
-from bot.verification import tables as _verification_tables  # noqa: F401 - registers the tables
-from bot.web import idempotency_table as _idempotency_table  # noqa: F401 - registers the table
+from bot.database import create_db_engine, every_table
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = every_table()
 
 
 def run_migrations_offline() -> None:
@@ -33,6 +24,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = create_db_engine(str(config.get_main_option("sqlalchemy.url")))
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode copies a SQLite table to change it: with foreign keys
+            # on, dropping the old `orders` would fail for the lines pointing
+            # at it. Outside a transaction, so that SQLite takes it.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction: Alembic begins its own
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True
         )

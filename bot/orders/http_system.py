@@ -110,9 +110,6 @@ class HttpOrderSystem:
         )
         return bool(data and data.get("match") is True)
 
-    def mark_informed(self, order_id: int, event_id: int) -> None:
-        self._request("POST", f"/orders/{order_id}/informed", {"event_id": event_id})
-
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None
     ) -> int:

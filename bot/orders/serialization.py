@@ -66,8 +66,6 @@ def order_from_json(data: dict[str, Any]) -> Order:
         total_cents=int(data.get("total_cents") or 0),
         currency=str(data.get("currency") or "EUR"),
         delivered_at=_datetime(data.get("delivered_at")),
-        informed_event_id=data.get("informed_event_id"),
-        informed_at=_datetime(data.get("informed_at")),
         lines=tuple(
             OrderLine(
                 id=int(line["id"]),

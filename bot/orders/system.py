@@ -27,10 +27,6 @@ class OrderSystem(Protocol):
         """True only when the order exists and the postcode or email matches it."""
         ...
 
-    def mark_informed(self, order_id: int, event_id: int) -> None:
-        """Remember that the customer now knows every event up to event_id."""
-        ...
-
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None
     ) -> int:

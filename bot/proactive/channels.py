@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.credentials import active_channel_names
-from bot.orders.sql.tables import CustomerRow
-from bot.proactive.tables import CustomerChannelRow
+from bot.memory.addresses import CustomerChannelRow
+from bot.orders.system import OrderSystem
 
 # Channels Rasa can push to. REST is request-response: its customers get
 # warnings with their next reply instead.
@@ -98,36 +98,34 @@ def remember_channel(
 
 def remember_shop_address(
     session_factory: sessionmaker[Session],
+    shop: OrderSystem,
     customer_id: int,
     channel: str,
     address: str,
     now: datetime,
 ) -> None:
     """The shop knows where to reach this customer, before any conversation.
-    Raises LookupError for an unknown customer."""
+    Raises LookupError for a customer the shop does not know."""
+    if shop.get_customer(customer_id) is None:
+        raise LookupError(f"customer {customer_id} not found")
     with session_factory() as session, session.begin():
-        if session.get(CustomerRow, customer_id) is None:
-            raise LookupError(f"customer {customer_id} not found")
         row = _channel_row(session, channel, address, source="shop")
         row.customer_id, row.source, row.last_seen_at = customer_id, "shop", now
 
 
-def customer_at(
-    session_factory: sessionmaker[Session], address: str, channel: str
-) -> tuple[int, str] | None:
-    """(customer id, language) of the customer behind a conversation's sender id
-    on `channel` only: the same sender id on another channel is someone else."""
+def customer_at(session_factory: sessionmaker[Session], address: str, channel: str) -> int | None:
+    """The customer behind a conversation's sender id on `channel` only: the
+    same sender id on another channel is someone else."""
     query = (
-        select(CustomerChannelRow.customer_id, CustomerRow.language)
-        .join(CustomerRow, CustomerRow.id == CustomerChannelRow.customer_id)
+        select(CustomerChannelRow.customer_id)
         .where(CustomerChannelRow.address == address)
         .where(CustomerChannelRow.channel == channel)
     )
     with session_factory() as session:
-        row = session.execute(
+        found = session.execute(
             query.order_by(CustomerChannelRow.last_seen_at.desc()).limit(1)
-        ).first()
-    return (int(row[0]), str(row[1])) if row else None
+        ).scalar()
+    return int(found) if found is not None else None
 
 
 def customer_registered_at(

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.orders.sql.tables import CustomerRow, OrderRow
+from bot.memory.customers import OptOutRow
+from bot.orders.sql.tables import OrderRow
 from bot.proactive.intake import MOVABLE_STATUSES, OrderChange, apply_order_change
 from bot.proactive.promises import keep_posted
 
@@ -49,13 +50,14 @@ def keep_customer_posted(
 
 def is_opted_out(sessions: sessionmaker[Session], customer_id: int) -> bool:
     with sessions() as session:
-        customer = session.get(CustomerRow, customer_id)
-        return customer is not None and customer.opted_out_at is not None
+        return session.get(OptOutRow, customer_id) is not None
 
 
 def set_opt_out(sessions: sessionmaker[Session], customer_id: int, now: datetime | None) -> None:
     """now: opted out from now on; None: opted in again."""
     with sessions() as session, session.begin():
-        customer = session.get(CustomerRow, customer_id)
-        if customer is not None:
-            customer.opted_out_at = now
+        opted_out = session.get(OptOutRow, customer_id)
+        if now is None and opted_out is not None:
+            session.delete(opted_out)
+        elif now is not None and opted_out is None:
+            session.add(OptOutRow(customer_id=customer_id, opted_out_at=now))

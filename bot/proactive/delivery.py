@@ -8,9 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.orders.sql.tables import OrderRow
+from bot.memory.promises import PromiseRow
+from bot.memory.warnings import WarningRow
+from bot.orders.remembered import move_told_marker
 from bot.proactive.outbox import id_list
-from bot.proactive.tables import PromiseRow, WarningRow
 
 # Warnings a customer who comes by is shown (opted-out ones are not).
 SHOWABLE = ("queued", "sending", "sent", "unread", "dead")
@@ -69,15 +70,7 @@ def take_for_showing(
         if events:
             # The customer now knows these changes: "what changed?" starts after them.
             for order_id in id_list(row.order_ids):
-                session.execute(
-                    update(OrderRow)
-                    .where(OrderRow.id == order_id)
-                    .where(
-                        (OrderRow.informed_event_id.is_(None))
-                        | (OrderRow.informed_event_id < max(events))
-                    )
-                    .values(informed_event_id=max(events), informed_at=now)
-                )
+                move_told_marker(session, order_id, max(events), now)
         promise = session.get(PromiseRow, row.promise_id) if row.promise_id is not None else None
         return ShownWarning(
             row.id,

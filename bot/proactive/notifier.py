@@ -27,11 +27,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import utcnow
-from bot.orders.sql.database import database_unreachable
-from bot.orders.sql.tables import CustomerRow
+from bot.database import database_unreachable
+from bot.memory.customers import OptOutRow
+from bot.memory.warnings import WarningRow, WorkerLeaseRow
 from bot.proactive.channels import PUSH_CHANNELS, Reach, reachable
 from bot.proactive.rasa_api import PushFailed, RasaApi
-from bot.proactive.tables import WarningRow, WorkerLeaseRow
 
 logger = logging.getLogger(__name__)
 
@@ -285,8 +285,7 @@ class Notifier:
     def decide(self, plan: Plan) -> Outcome:
         """Push the warning if the customer can be reached; what became of it."""
         with self.sessions() as session:
-            customer = session.get(CustomerRow, plan.customer_id)
-            opted_out = customer is not None and customer.opted_out_at is not None
+            opted_out = session.get(OptOutRow, plan.customer_id) is not None
             candidates = [] if opted_out else reachable(session, plan.customer_id, self.channels)
         if opted_out:
             return Outcome(plan, "suppressed", self.clock())

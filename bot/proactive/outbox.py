@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.proactive.tables import WarningRow
+from bot.memory.warnings import WarningRow
 
 STATUSES = ("queued", "sending", "sent", "unread", "dead", "suppressed")
 

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.memory.promises import PromiseRow
 from bot.orders.sql.tables import OrderRow
-from bot.proactive.tables import PromiseRow
 
 DATE_KINDS = ("delivery_date", "pickup_date")
 

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from bot.proactive.tables import CustomerChannelRow, WarningRow
+from bot.memory.addresses import CustomerChannelRow
+from bot.memory.warnings import WarningRow
 
 # Older news is not pushed any more; the conversation still shows it at the
 # customer's next message.

@@ -17,10 +17,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.deadlines.service import REMINDER_KIND
+from bot.memory.promises import PromiseRow
 from bot.orders.sql.tables import OrderRow
 from bot.proactive.outbox import queue_warning
 from bot.proactive.promises import DATE_KINDS, promise_date
-from bot.proactive.tables import PromiseRow
 
 KEPT_STATUSES = ("delivered", "picked_up")
 ON_ITS_WAY = ("shipped", "ready_for_pickup")

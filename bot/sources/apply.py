@@ -21,11 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, ShipmentRow
-from bot.proactive.intake import IntakeError, OrderChange, order_change_in
-from bot.sources.change import ShipmentInfo, Source, SourceChange
-from bot.sources.inbox import as_delivery, naive_utc
-from bot.sources.tables import (
+from bot.memory.sources import (
     APPLIED,
     FAILED,
     IGNORED,
@@ -35,6 +31,10 @@ from bot.sources.tables import (
     SourceFieldMarkRow,
     SourceOrderLinkRow,
 )
+from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, ShipmentRow
+from bot.proactive.intake import IntakeError, OrderChange, order_change_in
+from bot.sources.change import ShipmentInfo, Source, SourceChange
+from bot.sources.inbox import as_delivery, naive_utc
 
 logger = logging.getLogger(__name__)
 

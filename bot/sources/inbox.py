@@ -17,8 +17,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.memory.sources import FAILED, PENDING, SourceDeliveryRow
 from bot.sources.change import Delivery
-from bot.sources.tables import FAILED, PENDING, SourceDeliveryRow
 
 # Longest kept: the error (ids and a class name, never a customer's data).
 ERROR_CHARS = 300
@@ -119,6 +119,15 @@ def forget_old(sessions: sessionmaker[Session], now: datetime, days: float) -> i
             .where(SourceDeliveryRow.status != PENDING)
         )
         return int(result.rowcount or 0)
+
+
+def last_received(sessions: sessionmaker[Session], source: str) -> datetime | None:
+    with sessions() as session:
+        return session.execute(
+            select(func.max(SourceDeliveryRow.received_at)).where(
+                SourceDeliveryRow.source == source
+            )
+        ).scalar()
 
 
 @dataclass(frozen=True)

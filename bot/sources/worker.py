@@ -22,7 +22,14 @@ from bot.clock import utcnow
 from bot.settings import SourceSettings
 from bot.sources.apply import Applied, apply_delivery
 from bot.sources.change import Source, SourceUnavailable
-from bot.sources.inbox import due_deliveries, forget_old, mark_failed, retry_later, take_delivery
+from bot.sources.inbox import (
+    due_deliveries,
+    forget_old,
+    last_received,
+    mark_failed,
+    retry_later,
+    take_delivery,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +55,8 @@ class SourceWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        started = clock()
-        # The first reconcile looks back one period from the start.
-        self._reconciled_at = {name: started for name in sources}
+        # When each platform's API was last asked (none yet: at the first round).
+        self._reconciled_at: dict[str, datetime] = {}
         self._cleaned_at = float("-inf")
 
     def wake(self) -> None:
@@ -138,8 +144,8 @@ class SourceWorker:
         now = self.clock()
         added = 0
         for name, source in self.sources.items():
-            since = self._reconciled_at[name]
-            if now - since < period:
+            since = self._reconciled_at.get(name) or self._first_look(name, now)
+            if name in self._reconciled_at and now - since < period:
                 continue
             try:
                 # Looking back a period more: what changed while the last look ran.
@@ -155,6 +161,13 @@ class SourceWorker:
         if added:
             self.wake()
         return added
+
+    def _first_look(self, name: str, now: datetime) -> datetime:
+        """After a start: from the last delivery taken (what came in while the
+        service was down), or a backfill of `backfill_days` for a new platform."""
+        last = last_received(self.sessions, name)
+        backfill = now - timedelta(days=self.settings.backfill_days)
+        return max(last, backfill) if last else backfill
 
     def forget_old(self) -> None:
         if time.monotonic() - self._cleaned_at < CLEANUP_SECONDS:

@@ -19,9 +19,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.analytics.tables import QuestionCountRow
-from bot.orders.sql.tables import CHANGE_EVENTS_SQL, CustomerRow, OrderEventRow
-from bot.proactive.tables import PromiseRow, WarningRow
+from bot.memory.customers import OptOutRow
+from bot.memory.promises import PromiseRow
+from bot.memory.question_counts import QuestionCountRow
+from bot.memory.warnings import WarningRow
+from bot.orders.sql.tables import CHANGE_EVENTS_SQL, OrderEventRow
 
 NO_REASON = ""  # a change the order system recorded without a reason code
 OTHER_SUPPLIERS = "*other*"
@@ -129,13 +131,7 @@ def warnings_by_status(session: Session) -> tuple[dict[str, int], int]:
 
 
 def customers_opted_out(session: Session) -> int:
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(CustomerRow)
-            .where(CustomerRow.opted_out_at.is_not(None))
-        ).scalar_one()
-    )
+    return int(session.execute(select(func.count()).select_from(OptOutRow)).scalar_one())
 
 
 def promises_by_kind(session: Session) -> dict[str, dict[str, int]]:

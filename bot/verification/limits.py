@@ -31,8 +31,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.memory.verification import VerificationFailureRow
 from bot.settings import Settings
-from bot.verification.tables import VerificationFailureRow
 
 logger = logging.getLogger(__name__)
 

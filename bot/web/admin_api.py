@@ -18,6 +18,7 @@ from sanic.response import json as json_response
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import utcnow
+from bot.orders.system import OrderSystem
 from bot.proactive.channels import remember_shop_address
 from bot.proactive.outbox import counts, id_list, list_warnings, retry_warning
 from bot.proactive.promises import list_promises, mark_kept
@@ -32,7 +33,7 @@ from bot.web.requests import (
 )
 
 
-def add_admin_api(app: Sanic, sessions: sessionmaker[Session]) -> None:
+def add_admin_api(app: Sanic, sessions: sessionmaker[Session], shop: OrderSystem) -> None:
     def outbox_page(status: str | None) -> dict[str, Any]:
         rows = list_warnings(sessions, status=status, limit=500)
         return {
@@ -79,7 +80,13 @@ def add_admin_api(app: Sanic, sessions: sessionmaker[Session]) -> None:
             return invalid(field_errors(error))
         try:
             await off_loop(
-                remember_shop_address, sessions, customer_id, body.channel, body.address, utcnow()
+                remember_shop_address,
+                sessions,
+                shop,
+                customer_id,
+                body.channel,
+                body.address,
+                utcnow(),
             )
         except LookupError:
             return json_response({"error": f"customer {customer_id} not found"}, status=404)

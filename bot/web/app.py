@@ -36,8 +36,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, text
 from sanic.response import json as json_response
 
+from bot.database import create_db_engine, make_session_factory
 from bot.orders.factory import build_order_system
-from bot.orders.sql.database import create_db_engine, make_session_factory
 from bot.settings import Settings
 from bot.sources.registry import build_sources, load_status_tables
 from bot.sources.worker import SourceWorker
@@ -146,7 +146,7 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
         return json_response({"status": "ok"})
 
     add_intake_api(app, settings, sessions)
-    add_admin_api(app, sessions)
+    add_admin_api(app, sessions, orders)
     add_sources_api(app, sessions, sources, source_worker)
     return app
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from bot.orders.sql.database import database_unreachable
+from bot.database import database_unreachable
 from bot.orders.system import OrderSystemUnavailable
 
 logger = logging.getLogger(__name__)

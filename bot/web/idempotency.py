@@ -31,7 +31,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.web.idempotency_table import IdempotencyKeyRow
+from bot.memory.idempotency import IdempotencyKeyRow
 
 HEADER = "Idempotency-Key"
 MAX_KEY_CHARS = 255

@@ -28,10 +28,10 @@ from bot.clock import shop_local, shop_today, utcnow
 from bot.explain import Explainer
 from bot.handoff import queue
 from bot.handoff.conversation import recent_lines
+from bot.memory.promises import PromiseRow
 from bot.orders.system import OrderSystem, OrderSystemUnavailable
 from bot.proactive.promises import mark_kept
 from bot.proactive.rasa_api import PushFailed, RasaApi
-from bot.proactive.tables import PromiseRow
 from bot.settings import Settings
 from bot.texts import Catalog
 from bot.web.blocking import off_loop

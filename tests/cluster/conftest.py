@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cluster import Cluster, find_nginx
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.database import create_db_engine, make_session_factory
 from bot.processes import free_port, stop_all
 from bot.settings import PROJECT_ROOT, load_settings
 from scripts.callback_sink import CallbackSink, is_warning

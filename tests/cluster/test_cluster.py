@@ -16,9 +16,10 @@ from sqlalchemy import func, select, text, update
 from bot.clock import shop_today, utcnow
 from bot.generator import generate_orders
 from bot.identity import make_customer_token
+from bot.memory.addresses import CustomerChannelRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, SupplierRow
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
-from bot.proactive.tables import CustomerChannelRow, WarningRow
 from scripts.callback_sink import is_warning
 from tests.cluster.conftest import RASA_TOKEN, SHOP_SECRET, RunningCluster, stop_processes
 from tests.e2e.chat_client import ChatClient

@@ -16,8 +16,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot.orders.sql.database import create_db_engine, make_session_factory
-from bot.proactive.tables import WarningRow
+from bot.database import create_db_engine, make_session_factory
+from bot.memory.warnings import WarningRow
 from tests.e2e.conftest import ORDER_API_TOKEN, RASA_TOKEN, RunningAssistant
 
 API = {"Authorization": f"Bearer {ORDER_API_TOKEN}"}

@@ -11,10 +11,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot.handoff.tables import HandoffRow
+from bot.database import create_db_engine
 from bot.identity import make_customer_token
-from bot.orders.sql.database import create_db_engine
-from bot.proactive.tables import PromiseRow
+from bot.memory.handoffs import HandoffRow
+from bot.memory.promises import PromiseRow
 from tests.e2e.chat_client import ChatClient
 from tests.e2e.conftest import SHOP_SECRET, RunningAssistant
 

@@ -19,11 +19,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import shop_today, utcnow
+from bot.database import create_db_engine, make_session_factory
 from bot.generator import SUPPLIERS, generate_orders
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.memory.addresses import CustomerChannelRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import OrderRow
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
-from bot.proactive.tables import CustomerChannelRow, WarningRow
 from bot.processes import free_port, stop_all
 from bot.settings import PROJECT_ROOT
 from scripts.assistant_stack import start_assistant_stack

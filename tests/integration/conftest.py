@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.services import Services, build_services, use_services
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.database import create_db_engine, make_session_factory
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.settings import Settings
 from tests.conftest import _seeded

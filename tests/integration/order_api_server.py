@@ -110,9 +110,6 @@ class OrderApiServer:
                         int(match.group(1)), body.get("postcode"), body.get("email")
                     )
                     self._send(200, {"match": ok})
-                elif match := re.fullmatch(r"/orders/(\d+)/informed", self.path):
-                    api.orders.mark_informed(int(match.group(1)), int(body["event_id"]))
-                    self._send(204)
                 elif self.path == "/follow-up-requests":
                     request_id = api.orders.request_follow_up(
                         int(body["order_id"]),

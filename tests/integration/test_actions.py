@@ -127,7 +127,9 @@ def test_a_proof_does_not_travel_to_the_same_sender_id_on_another_channel(
 def test_a_platform_address_the_shop_registered_identifies_only_on_that_platform(
     services: Services, dispatcher: CollectingDispatcher
 ) -> None:
-    remember_shop_address(services.sessions, 1001, "telegram", "telegram:777", utcnow())
+    remember_shop_address(
+        services.sessions, services.orders, 1001, "telegram", "telegram:777", utcnow()
+    )
     on_telegram = make_tracker(
         "wat is er gewijzigd?",
         "ask_what_changed",
@@ -398,7 +400,7 @@ def test_a_telegram_chat_that_verified_one_order_sees_that_order_only_while_the_
     said, _ = ask(proof, "ask_status")
     assert "10003" in said and "10090" not in said
     # The chat still gets the customer's warnings pushed (it was seen in a conversation).
-    assert customer_at(services.sessions, chat, channel="telegram") == (1003, "en")
+    assert customer_at(services.sessions, chat, channel="telegram") == 1003
 
     expired = issue_proof(f"telegram|{chat}", [10003], services.settings.proof_secret, -10)
     said, events = ask(expired, "list_orders")
@@ -480,7 +482,9 @@ def test_a_verification_does_not_move_a_chat_the_shop_registered(
 ) -> None:
     """Erik's chat, registered by the shop: someone in it who knows Sam's
     postcode sees Sam's order, and the chat stays Erik's."""
-    remember_shop_address(services.sessions, 1001, "telegram", "telegram:777", utcnow())
+    remember_shop_address(
+        services.sessions, services.orders, 1001, "telegram", "telegram:777", utcnow()
+    )
     events = run_form(
         {"order_number": "10003", "postcode": "2511 CV"},
         "2511 CV",
@@ -490,7 +494,7 @@ def test_a_verification_does_not_move_a_chat_the_shop_registered(
         channel="telegram",
     )
     assert slot(events, "verification_proof")
-    assert customer_at(services.sessions, "telegram:777", channel="telegram") == (1001, "nl")
+    assert customer_at(services.sessions, "telegram:777", channel="telegram") == 1001
     erik = CollectingDispatcher()
     tracker = make_tracker(
         "wat is er gewijzigd?",

@@ -18,11 +18,12 @@ from actions.services import Services, build_services, use_services
 from actions.warnings import ActionDeliverWarning
 from bot.clock import utcnow
 from bot.compensation.rules import is_promotion
-from bot.compensation.tables import CompensationRow
 from bot.dates import spoken_date
-from bot.deadlines.tables import DeadlineRow
-from bot.handoff.tables import HandoffRow
 from bot.identity import issue_proof, make_customer_token
+from bot.memory.compensations import CompensationRow
+from bot.memory.deadlines import DeadlineRow
+from bot.memory.handoffs import HandoffRow
+from bot.memory.promises import PromiseRow
 from bot.proactive.channels import remember_channel
 from bot.proactive.intake import (
     OrderChange,
@@ -30,7 +31,6 @@ from bot.proactive.intake import (
     apply_order_change,
     apply_supplier_delay,
 )
-from bot.proactive.tables import PromiseRow
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker, pushed_warning
 

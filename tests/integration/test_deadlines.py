@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.compensation.ledger import accept, offers_of, record_offers
 from bot.compensation.rules import Policy, load_policy
-from bot.compensation.tables import CompensationRow
+from bot.database import create_db_engine, make_session_factory
 from bot.deadlines.parse import ParsedDeadline
 from bot.deadlines.service import load_deadlines, remind_before_cutoff, save_deadline
-from bot.deadlines.tables import DeadlineRow
-from bot.handoff.tables import HandoffRow
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.memory.compensations import CompensationRow
+from bot.memory.deadlines import DeadlineRow
+from bot.memory.handoffs import HandoffRow
+from bot.memory.promises import PromiseRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.system import SqlOrderSystem
 from bot.proactive.intake import (
     OrderChange,
@@ -25,7 +27,6 @@ from bot.proactive.intake import (
     apply_order_change,
     apply_supplier_delay,
 )
-from bot.proactive.tables import PromiseRow, WarningRow
 from bot.proactive.watcher import watch_promises
 from bot.settings import PROJECT_ROOT
 from tests.conftest import _seeded

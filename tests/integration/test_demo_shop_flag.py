@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from bot.orders.sql.database import create_db_engine
+from bot.database import create_db_engine
 from bot.orders.sql.tables import CustomerRow
 from bot.settings import PROJECT_ROOT
 

@@ -40,7 +40,9 @@ def erik_warned(settings: Settings, today: date) -> Iterator[tuple[Services, int
     _seeded(settings.database_url, today)
     services = build_services(settings)
     use_services(services)
-    remember_shop_address(services.sessions, ERIK, "telegram", ERIK_TELEGRAM, utcnow())
+    remember_shop_address(
+        services.sessions, services.orders, ERIK, "telegram", ERIK_TELEGRAM, utcnow()
+    )
     delay = SupplierDelay(
         supplier="Gazelle",
         new_date=today + timedelta(days=20),

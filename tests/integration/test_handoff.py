@@ -26,15 +26,15 @@ from actions.handoff import (
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services, build_services, use_services
 from bot.clock import utcnow
+from bot.database import create_db_engine, make_session_factory
 from bot.deadlines.parse import ParsedDeadline
 from bot.deadlines.service import save_deadline
 from bot.handoff import queue
-from bot.handoff.tables import HandoffRow
 from bot.identity import make_customer_token
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.memory.handoffs import HandoffRow
+from bot.memory.promises import PromiseRow
 from bot.proactive.delivery import unshown_for
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
-from bot.proactive.tables import PromiseRow
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker
 

@@ -19,11 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.clock import shop_today
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.database import create_db_engine, make_session_factory
+from bot.memory.idempotency import IdempotencyKeyRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import OrderEventRow, OrderRow
-from bot.proactive.tables import WarningRow
 from bot.web.idempotency import Answer, KeyReused, forget_expired, run_once
-from bot.web.idempotency_table import IdempotencyKeyRow
 from tests.conftest import _seeded
 from tests.integration.web_process import AUTH, WebService, running_web
 

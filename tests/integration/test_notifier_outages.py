@@ -18,12 +18,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import utcnow
-from bot.orders.sql.database import create_db_engine, database_unreachable, make_session_factory
+from bot.database import create_db_engine, database_unreachable, make_session_factory
+from bot.memory.addresses import CustomerChannelRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import CustomerRow
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.notifier import Notifier, QuietHours
 from bot.proactive.rasa_api import RasaApi
-from bot.proactive.tables import CustomerChannelRow, WarningRow
 from bot.proactive.worker import build_notifier
 from bot.processes import free_port, stop_all
 from bot.settings import PROJECT_ROOT, load_settings

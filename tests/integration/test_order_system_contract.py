@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.database import create_db_engine, make_session_factory, upgrade_database
 from bot.orders.http_system import HttpOrderSystem
+from bot.orders.remembered import RememberingOrders
 from bot.orders.sql.system import SqlOrderSystem
 from bot.orders.system import OrderSystem
 from tests.conftest import _seeded
@@ -106,14 +109,25 @@ def test_verification_of_an_unknown_order_is_simply_false(order_system: OrderSys
     assert order_system.verify_order(99999, postcode="3511 AB") is False
 
 
-def test_informed_marker_moves_forward_only(order_system: OrderSystem) -> None:
-    event_id = order_system.get_order(10002).events[-1].id  # type: ignore[union-attr]
-    order_system.mark_informed(10002, event_id)
-    order_system.mark_informed(10002, event_id - 1)
-    order = order_system.get_order(10002)
+def test_what_the_customer_was_told_is_the_assistants_and_moves_forward_only(
+    order_system: OrderSystem, tmp_path: Path
+) -> None:
+    """The marker lives in the assistant's memory (its own database here), laid
+    over whichever order system: the shop is only read."""
+    memory_url = f"sqlite:///{tmp_path / 'memory.db'}"
+    upgrade_database(memory_url)
+    orders = RememberingOrders(order_system, make_session_factory(create_db_engine(memory_url)))
+    shop_before = order_system.get_order(10002)
+    assert shop_before is not None
+    event_id = shop_before.events[-1].id
+    orders.mark_informed(10002, event_id)
+    orders.mark_informed(10002, event_id - 1)
+    order = orders.get_order(10002)
     assert order is not None
     assert order.informed_event_id == event_id
     assert order.informed_at is not None
+    assert [o.informed_event_id for o in orders.orders_for_customer(1002)] == [event_id]
+    assert order_system.get_order(10002) == shop_before
 
 
 def test_follow_up_request_is_recorded_once(order_system: OrderSystem) -> None:
@@ -132,7 +146,7 @@ def test_order_history_is_in_event_order(order_system: OrderSystem) -> None:
 
 
 def test_sql_order_system_reports_an_unreachable_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bot.orders.sql.database import create_db_engine, make_session_factory
+    from bot.database import create_db_engine, make_session_factory
     from bot.orders.system import OrderSystemUnavailable
 
     missing = tmp_path / "no-such-dir" / "nested" / "shop.db"

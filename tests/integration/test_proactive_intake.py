@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.database import create_db_engine, make_session_factory
+from bot.memory.promises import PromiseRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import OrderEventRow, OrderRow, ProductRow, SupplierRow
 from bot.proactive.intake import (
     IntakeError,
@@ -20,7 +22,6 @@ from bot.proactive.intake import (
 )
 from bot.proactive.outbox import counts, id_list, retry_warning
 from bot.proactive.promises import keep_posted, list_promises, mark_kept, promise_callback
-from bot.proactive.tables import PromiseRow, WarningRow
 from bot.proactive.watcher import watch_promises
 from tests.conftest import _seeded
 

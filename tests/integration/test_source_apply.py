@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.database import create_db_engine, make_session_factory
+from bot.memory.sources import APPLIED, FAILED, IGNORED, UNKNOWN_ORDER, SourceOrderLinkRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import OrderEventRow, OrderRow, ShipmentRow
-from bot.proactive.tables import WarningRow
 from bot.sources.apply import apply_changes
 from bot.sources.change import ShipmentInfo, SourceChange
-from bot.sources.tables import APPLIED, FAILED, IGNORED, UNKNOWN_ORDER, SourceOrderLinkRow
 from tests.conftest import _seeded
 
 NOW = datetime(2026, 1, 1, 12, 0)

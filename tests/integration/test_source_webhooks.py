@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import shop_today
-from bot.orders.sql.database import create_db_engine
+from bot.database import create_db_engine
+from bot.memory.sources import SourceDeliveryRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import OrderEventRow, OrderRow
-from bot.proactive.tables import WarningRow
-from bot.sources.tables import SourceDeliveryRow
 from tests import platform_webhooks as hooks
 from tests.conftest import _seeded
 from tests.integration.web_process import WebService, running_web

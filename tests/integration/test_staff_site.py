@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import update
+from sqlalchemy import insert
 
 from bot.analytics.questions import add_question_counts
 from bot.clock import shop_today, utcnow
-from bot.orders.sql.database import create_db_engine
-from bot.orders.sql.tables import CustomerRow
+from bot.database import create_db_engine
+from bot.memory.customers import OptOutRow
 from bot.processes import free_port, stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT
 from tests.conftest import SHOP_SECRET, _seeded
@@ -67,9 +67,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert delay.status_code == 202 and delay.json()["warnings_queued"] == 1, delay.text
         engine = create_db_engine(f"sqlite:///{folder / 'shop.db'}")
         with engine.begin() as connection:
-            connection.execute(
-                update(CustomerRow).where(CustomerRow.id == 1004).values(opted_out_at=utcnow())
-            )
+            connection.execute(insert(OptOutRow).values(customer_id=1004, opted_out_at=utcnow()))
         add_question_counts(
             engine,
             {

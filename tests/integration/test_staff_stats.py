@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.analytics.question_counter import QuestionCounter
 from bot.analytics.questions import add_question_counts
-from bot.analytics.tables import QuestionCountRow
-from bot.orders.sql.database import create_db_engine, make_session_factory
-from bot.orders.sql.migrate import upgrade_database
+from bot.database import create_db_engine, make_session_factory, upgrade_database
+from bot.memory.customers import OptOutRow
+from bot.memory.promises import PromiseRow
+from bot.memory.question_counts import QuestionCountRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import CustomerRow, OrderEventRow, OrderRow
-from bot.proactive.tables import PromiseRow, WarningRow
 from bot.settings import Settings, load_settings
 from bot.staff.stats import NO_REASON, OTHER_SUPPLIERS, dashboard_figures, week_start
 
@@ -51,9 +52,10 @@ def seed(sessions: sessionmaker[Session]) -> None:
                     email=f"k{customer_id}@example.nl",
                     postcode="3511 AB",
                     language="nl",
-                    opted_out_at=at(TODAY) if customer_id != 1 else None,
                 )
             )
+            if customer_id != 1:
+                session.add(OptOutRow(customer_id=customer_id, opted_out_at=at(TODAY)))
         session.flush()
         for order_id in (101, 102):
             session.add(

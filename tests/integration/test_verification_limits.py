@@ -16,14 +16,14 @@ import bot.verification.limits as limits_module
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services
 from actions.verification import ValidateVerificationForm
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.database import create_db_engine, make_session_factory
+from bot.memory.verification import VerificationFailureRow
 from bot.verification.limits import (
     Limit,
     VerificationLimits,
     forget_old,
     order_subject,
 )
-from bot.verification.tables import VerificationFailureRow
 from tests.conftest import _seeded, make_tracker
 
 # The shipped default of VERIFICATION_CLIENT_LOCK_FAILURES.

@@ -10,7 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import shop_local
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.database import create_db_engine, make_session_factory
+from bot.memory.addresses import CustomerChannelRow
+from bot.memory.warnings import WarningRow
+from bot.orders.sql.system import SqlOrderSystem
 from bot.proactive.channels import Reach, reachable, remember_shop_address
 from bot.proactive.compose import compose_warning
 from bot.proactive.delivery import take_for_showing, unshown_for
@@ -18,7 +21,6 @@ from bot.proactive.notifier import Notifier, QuietHours
 from bot.proactive.promises import promise_callback
 from bot.proactive.rasa_api import RasaApi
 from bot.proactive.revisit import requeue_unread
-from bot.proactive.tables import CustomerChannelRow, WarningRow
 from bot.proactive.watcher import watch_promises
 from bot.texts import Catalog
 from tests.conftest import _seeded
@@ -105,8 +107,8 @@ def test_a_customer_never_spoken_to_is_reached_at_an_address_the_shop_knows(
 ) -> None:
     shop, _ = warned
     with pytest.raises(LookupError):
-        remember_shop_address(shop, 99_999, "telegram", "555", NOW)
-    remember_shop_address(shop, 1004, "telegram", "4242", NOW)
+        remember_shop_address(shop, SqlOrderSystem(shop), 99_999, "telegram", "555", NOW)
+    remember_shop_address(shop, SqlOrderSystem(shop), 1004, "telegram", "4242", NOW)
     with shop() as session:
         assert reachable(session, 1004) == [Reach("telegram", "4242")]
         assert reachable(session, 1004, channels=("socketio",)) == []
@@ -116,7 +118,7 @@ def test_without_a_channel_rasa_is_set_up_with_the_warning_waits_unread(
     warned: tuple[sessionmaker[Session], int],
 ) -> None:
     shop, warning_id = warned
-    remember_shop_address(shop, ERIK, "telegram", "1001-chat", NOW)
+    remember_shop_address(shop, SqlOrderSystem(shop), ERIK, "telegram", "1001-chat", NOW)
     # Nothing listens on port 9: a push attempt would fail, not pass silently.
     notifier = Notifier(
         shop,

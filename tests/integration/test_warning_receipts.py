@@ -30,9 +30,9 @@ from bot.channels.receipts import (
 )
 from bot.channels.socketio_once import DeliveredInMemory, OnceManager
 from bot.channels.webchat import WebchatOutput
-from bot.orders.sql.database import create_db_engine
+from bot.database import create_db_engine
+from bot.memory.warnings import WarningRow
 from bot.proactive.delivery import take_for_showing
-from bot.proactive.tables import WarningRow
 from tests.socketio_servers import EVENT, instance, settled, widget
 
 NOW = datetime(2026, 1, 1, 12, 0)

@@ -16,12 +16,12 @@ import requests
 from sqlalchemy import func, select, text, update
 
 from bot.clock import shop_today
+from bot.database import create_db_engine, make_session_factory
 from bot.deadlines.parse import ParsedDeadline
 from bot.deadlines.service import save_deadline
-from bot.handoff.tables import HandoffRow
-from bot.orders.sql.database import create_db_engine, make_session_factory
+from bot.memory.handoffs import HandoffRow
+from bot.memory.warnings import WarningRow
 from bot.orders.sql.tables import OrderEventRow
-from bot.proactive.tables import WarningRow
 from bot.processes import stop_all
 from tests.conftest import _seeded
 from tests.integration.web_process import (

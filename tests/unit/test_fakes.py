@@ -1,4 +1,5 @@
-"""The in-memory order system behaves like the OrderSystem protocol says."""
+"""The in-memory order system behaves like the RememberedOrders protocol says
+(the shop's OrderSystem with what each customer was told)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from datetime import datetime
 
 import pytest
 
-from bot.orders.system import OrderSystem, OrderSystemUnavailable
+from bot.orders.remembered import RememberedOrders
+from bot.orders.system import OrderSystemUnavailable
 from tests.fakes import FakeOrderSystem, date_moved, make_customer, make_order
 
 PROTOCOL_METHODS = [
     name
-    for name in vars(OrderSystem)
-    if not name.startswith("_") and callable(vars(OrderSystem)[name])
+    for name in dir(RememberedOrders)
+    if not name.startswith("_") and callable(getattr(RememberedOrders, name))
 ]
 
 
@@ -30,7 +32,7 @@ def test_the_protocol_has_the_methods_the_fake_is_checked_for() -> None:
 
 @pytest.mark.parametrize("name", PROTOCOL_METHODS)
 def test_the_fake_has_every_protocol_method_with_its_signature(name: str) -> None:
-    expected = inspect.signature(getattr(OrderSystem, name))
+    expected = inspect.signature(getattr(RememberedOrders, name))
     actual = inspect.signature(getattr(FakeOrderSystem, name))
     assert list(actual.parameters) == list(expected.parameters)
 

@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from sqlalchemy import exc
 
-from bot.orders.sql.database import database_unreachable
+from bot.database import database_unreachable
 from bot.proactive.notifier import backoff, shortest_retry_span
 from bot.proactive.outage import Pacing, describe
 from bot.settings import Settings, load_settings

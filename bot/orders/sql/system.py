@@ -5,19 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.clock import utcnow
 from bot.orders.matching import order_matches
 from bot.orders.model import Customer, Order, OrderEvent, OrderLine, Shipment
-from bot.orders.sql.tables import (
-    CustomerRow,
-    FollowUpRequestRow,
-    OrderLineRow,
-    OrderRow,
-)
+from bot.orders.sql.tables import CustomerRow, FollowUpRequestRow, OrderLineRow, OrderRow
 from bot.orders.system import OrderSystemUnavailable
 
 
@@ -63,18 +58,6 @@ class SqlOrderSystem:
         if found is None:
             return False
         return order_matches(found.postcode, found.email, postcode, email)
-
-    def mark_informed(self, order_id: int, event_id: int) -> None:
-        with self._unit_of_work() as session:
-            session.execute(
-                update(OrderRow)
-                .where(OrderRow.id == order_id)
-                # Never move the marker backwards (two answers racing).
-                .where(
-                    (OrderRow.informed_event_id.is_(None)) | (OrderRow.informed_event_id < event_id)
-                )
-                .values(informed_event_id=event_id, informed_at=utcnow())
-            )
 
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None
@@ -132,8 +115,6 @@ def _order(row: OrderRow) -> Order:
         total_cents=row.total_cents,
         currency=row.currency,
         delivered_at=row.delivered_at,
-        informed_event_id=row.informed_event_id,
-        informed_at=row.informed_at,
         lines=tuple(
             OrderLine(
                 id=line.id,

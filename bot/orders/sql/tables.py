@@ -13,24 +13,14 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.orm import registry, relationship
-from sqlalchemy.orm.decl_api import DeclarativeMeta
+from sqlalchemy.orm import relationship
 
-mapper_registry = registry()
+from bot.database import Base
 
 # An order event that changes the order, not a progress step (a status moving
 # on, except to cancelled). Written literally, so that the database can match
 # a query's condition to the partial index below.
 CHANGE_EVENTS_SQL = "field <> 'status' OR new_value = 'cancelled'"
-
-
-class Base(metaclass=DeclarativeMeta):
-    """Declarative base spelled out, so that type checkers understand it."""
-
-    __abstract__ = True
-    registry = mapper_registry
-    metadata = mapper_registry.metadata
-    __init__ = mapper_registry.constructor
 
 
 class CustomerRow(Base):
@@ -41,8 +31,6 @@ class CustomerRow(Base):
     email = Column(String(254), nullable=False, index=True)
     postcode = Column(String(16), nullable=False)
     language = Column(String(2), nullable=False, default="nl")
-    # "stop" / "afmelden": no warnings until the customer opts in again.
-    opted_out_at = Column(DateTime, nullable=True)
 
 
 class SupplierRow(Base):
@@ -80,8 +68,6 @@ class OrderRow(Base):
     total_cents = Column(Integer, nullable=False, default=0)
     currency = Column(String(3), nullable=False, default="EUR")
     delivered_at = Column(DateTime, nullable=True)
-    informed_event_id = Column(Integer, nullable=True)
-    informed_at = Column(DateTime, nullable=True)
 
     lines = relationship("OrderLineRow", order_by="OrderLineRow.id", lazy="raise")
     shipments = relationship("ShipmentRow", order_by="ShipmentRow.id", lazy="raise")

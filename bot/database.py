@@ -1,13 +1,53 @@
-"""Engines and session factories, made on request (never at import time)."""
+"""The one database: the declarative base of every table, engines and
+session factories made on request (never at import time), and the schema
+migrations (Alembic, run from Python).
+
+The assistant's own tables (bot/memory/) and the demo shop's (bot/orders/sql/)
+share the base and one migration history; no table of the assistant has a
+foreign key into the shop's.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import psycopg2
-from sqlalchemy import create_engine, event, exc
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, registry, sessionmaker
+from sqlalchemy.orm.decl_api import DeclarativeMeta
+
+mapper_registry = registry()
+
+
+class Base(metaclass=DeclarativeMeta):
+    """Declarative base spelled out, so that type checkers understand it."""
+
+    __abstract__ = True
+    registry = mapper_registry
+    metadata = mapper_registry.metadata
+    __init__ = mapper_registry.constructor
+
+
+def every_table() -> MetaData:
+    """The metadata with every table registered: the assistant's memory and
+    the demo shop's (for migrations and for checking them)."""
+    import bot.memory.addresses
+    import bot.memory.compensations
+    import bot.memory.customers
+    import bot.memory.deadlines
+    import bot.memory.handoffs
+    import bot.memory.idempotency
+    import bot.memory.promises
+    import bot.memory.question_counts
+    import bot.memory.sources
+    import bot.memory.verification
+    import bot.memory.warnings
+    import bot.orders.sql.tables  # noqa: F401 - each import registers its tables
+
+    return Base.metadata
 
 
 def create_db_engine(database_url: str) -> Engine:
@@ -64,3 +104,19 @@ def database_unreachable(error: BaseException) -> bool:
         return True
     # The driver's own errors, met outside SQLAlchemy (a raw connection).
     return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError))
+
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # '%' would be read as interpolation by configparser.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(database_url: str) -> None:
+    """Bring the schema to the newest revision (creates it on an empty database)."""
+    command.upgrade(alembic_config(database_url), "head")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
 
-from bot.orders.sql.tables import Base
+from bot.database import Base
+from bot.memory import promises as _promises  # noqa: F401 - the target of promise_id
 
 
 class HandoffRow(Base):
@@ -21,7 +22,7 @@ class HandoffRow(Base):
     # systems opened the case (a change that breaks a customer's deadline).
     sender_id = Column(String(200), nullable=True)
     channel = Column(String(32), nullable=True)
-    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=True, index=True)
+    customer_id = Column(Integer, nullable=True, index=True)
     order_ids = Column(Text, nullable=False, default="")  # "10001,10007"
     reason = Column(String(32), nullable=False)  # asked, not_understood, angry, deadline_at_risk
     mood = Column(String(16), nullable=False, default="calm")  # calm, upset, angry

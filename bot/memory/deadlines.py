@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, DateTime, Integer, String
 
-from bot.orders.sql.tables import Base
+from bot.database import Base
 
 
 class DeadlineRow(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, UniqueConstraint
 
-from bot.orders.sql.tables import Base
+from bot.database import Base
 
 
 class IdempotencyKeyRow(Base):

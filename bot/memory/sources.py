@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, Index, Integer, String, Text, UniqueConstraint
 
-from bot.orders.sql.tables import Base
+from bot.database import Base
 
 # A delivery's way through the inbox.
 PENDING = "pending"  # taken, not yet applied (or waiting for its next try)
