@@ -316,12 +316,19 @@ class _OrderChoice(Action, ABC):
         found = services()
         turn = read_turn(tracker, found)
         events = turn.language_events(tracker)
-        target = self.order_for(tracker, turn, found)
-        if target is None:
-            key = "which_order" if customer_of(turn, found) else "identity_needed"
-            dispatcher.utter_message(text=found.catalog.message(key, turn.language))
+        try:
+            target = self.order_for(tracker, turn, found)
+            if target is None:
+                key = "which_order" if customer_of(turn, found) else "identity_needed"
+                dispatcher.utter_message(text=found.catalog.message(key, turn.language))
+                return events
+            return events + self.act(Choice(dispatcher, turn, found, *target))
+        except OrderSystemUnavailable as error:
+            # Nothing done; a pending question (cancel?) stays, so a "ja" later counts.
+            logger.warning("%s: order system unavailable (%s)", self.name(), error)
+            message = found.catalog.message("error_order_system_unavailable", turn.language)
+            dispatcher.utter_message(text=message)
             return events
-        return events + self.act(Choice(dispatcher, turn, found, *target))
 
 
 class ActionKeepOrder(_OrderChoice):
@@ -346,7 +353,7 @@ class ActionCancelOrder(_OrderChoice):
         return "action_cancel_order"
 
     def act(self, choice: Choice) -> list[dict[str, Any]]:
-        if not choices.can_cancel(choice.found.sessions, choice.order_id):
+        if not choices.can_cancel(choice.found.orders, choice.order_id):
             choice.say("cancel_too_late", order=choice.title())
             return [SlotSet("pending_cancellation", None)]
         found, language = choice.found, choice.turn.language
@@ -376,11 +383,11 @@ class ActionAnswerCancellation(_OrderChoice):
     def act(self, choice: Choice) -> list[dict[str, Any]]:
         if choice.turn.intent != "affirm":
             key = "cancel_kept"
-        elif choices.cancel_order(choice.found.sessions, choice.order_id, utcnow()):
-            logger.info("order %s cancelled by its customer", choice.order_id)
-            key = "cancel_done"
         else:
-            key = "cancel_too_late"
+            cancelled = choices.cancel_order(choice.found.orders, choice.order_id)
+            if cancelled:
+                logger.info("order %s cancelled by its customer", choice.order_id)
+            key = "cancel_done" if cancelled else "cancel_too_late"
         choice.say(key, order=choice.title())
         return [SlotSet("pending_cancellation", None)]
 

@@ -118,11 +118,13 @@ def cmd_notifier(args: argparse.Namespace) -> int:
 def cmd_watch(_args: argparse.Namespace) -> int:
     """One pass of the promise watcher."""
     from bot.clock import shop_today, utcnow
+    from bot.orders.factory import build_shop
     from bot.proactive.watcher import watch_promises
 
     settings = load_settings()
+    sessions = _session_factory(settings.database_url)
     result = watch_promises(
-        _session_factory(settings.database_url), shop_today(settings.shop_timezone), utcnow()
+        sessions, build_shop(settings, sessions), shop_today(settings.shop_timezone), utcnow()
     )
     print(
         f"promises: {len(result.kept)} kept, {len(result.at_risk)} at risk, "

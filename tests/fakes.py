@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.orders.matching import order_matches
-from bot.orders.model import Customer, Order, OrderEvent, OrderLine, Shipment
+from bot.orders.model import MOVABLE_STATUSES, Customer, Order, OrderEvent, OrderLine, Shipment
 from bot.orders.system import OrderSystemUnavailable
 
 DEFAULT_PLACED_AT = datetime(2025, 11, 1, 10, 0)
@@ -44,6 +44,7 @@ class FakeOrderSystem:
         self.orders: dict[int, Order] = {o.id: o for o in orders}
         self.unavailable = unavailable
         self.informed_calls: list[tuple[int, int]] = []
+        self.cancellations: list[tuple[int, str]] = []
         self.follow_ups: list[FollowUpRequest] = []
 
     # --- test set-up ------------------------------------------------------
@@ -93,6 +94,15 @@ class FakeOrderSystem:
         if order.informed_event_id is not None and order.informed_event_id >= event_id:
             return  # like the SQL system: never move the marker backwards
         self.orders[order_id] = dataclasses.replace(order, informed_event_id=event_id)
+
+    def cancel_order(self, order_id: int, reason: str) -> bool:
+        self._check()
+        order = self.orders.get(order_id)
+        if order is None or order.status not in MOVABLE_STATUSES:
+            return False
+        self.cancellations.append((order_id, reason))
+        self.orders[order_id] = dataclasses.replace(order, status="cancelled")
+        return True
 
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None

@@ -110,6 +110,10 @@ class HttpOrderSystem:
         )
         return bool(data and data.get("match") is True)
 
+    def cancel_order(self, order_id: int, reason: str) -> bool:
+        data = self._request("POST", f"/orders/{order_id}/cancel", {"reason": reason})
+        return bool(data and data.get("cancelled") is True)
+
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None
     ) -> int:

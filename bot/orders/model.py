@@ -11,6 +11,9 @@ PARTY_TYPES = ("supplier", "warehouse", "carrier", "shop", "customer")
 # Order statuses in the order system.
 OPEN_STATUSES = ("placed", "processing", "changed", "shipped", "ready_for_pickup")
 CLOSED_STATUSES = ("delivered", "picked_up", "cancelled")
+# Not shipped yet: a supplier delay still moves these, and a customer may
+# cancel them free of charge.
+MOVABLE_STATUSES = ("placed", "processing", "changed")
 ORDER_STATUSES = OPEN_STATUSES + CLOSED_STATUSES
 
 # Fields an order event can change.

@@ -79,6 +79,9 @@ class RememberingOrders:
     ) -> bool:
         return self.shop.verify_order(order_id, postcode, email)
 
+    def cancel_order(self, order_id: int, reason: str) -> bool:
+        return self.shop.cancel_order(order_id, reason)
+
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None
     ) -> int:

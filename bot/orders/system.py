@@ -27,6 +27,12 @@ class OrderSystem(Protocol):
         """True only when the order exists and the postcode or email matches it."""
         ...
 
+    def cancel_order(self, order_id: int, reason: str) -> bool:
+        """Cancel at the customer's request, free of charge, while the order has
+        not shipped; False when it is too late or unknown. The shop records it
+        as the customer's own change, with `reason`."""
+        ...
+
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None
     ) -> int:

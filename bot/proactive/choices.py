@@ -4,41 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.memory.customers import OptOutRow
-from bot.orders.sql.tables import OrderRow
-from bot.proactive.intake import MOVABLE_STATUSES, OrderChange, apply_order_change
+from bot.orders.model import MOVABLE_STATUSES
+from bot.orders.system import OrderSystem
 from bot.proactive.promises import keep_posted
 
-CANCELLABLE = MOVABLE_STATUSES  # not shipped yet: free of charge
+# What the shop records as the reason of a cancellation made in the chat.
+CANCELLED_IN_CHAT = "geannuleerd via de assistent"
 
 
-def can_cancel(sessions: sessionmaker[Session], order_id: int) -> bool:
-    with sessions() as session:
-        status = session.execute(select(OrderRow.status).where(OrderRow.id == order_id)).scalar()
-    return status in CANCELLABLE
+def can_cancel(orders: OrderSystem, order_id: int) -> bool:
+    """Not shipped yet: free of charge."""
+    order = orders.get_order(order_id)
+    return order is not None and order.status in MOVABLE_STATUSES
 
 
-def cancel_order(sessions: sessionmaker[Session], order_id: int, now: datetime) -> bool:
-    """Cancel free of charge, recorded as the customer's own change; False if too late."""
-    if not can_cancel(sessions, order_id):
-        return False
-    apply_order_change(
-        sessions,
-        OrderChange(
-            order_id=order_id,
-            field="status",
-            new_value="cancelled",
-            reason_code="changed_by_customer",
-            reason="geannuleerd via de assistent",
-            party_type="customer",
-            notify=False,
-        ),
-        now,
-    )
-    return True
+def cancel_order(orders: OrderSystem, order_id: int) -> bool:
+    """Cancel free of charge through the shop, recorded there as the customer's
+    own change; False when it is too late."""
+    return orders.cancel_order(order_id, CANCELLED_IN_CHAT)
 
 
 def keep_customer_posted(

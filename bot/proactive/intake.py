@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
 from bot.deadlines.intake import hand_over_threatened
-from bot.orders.model import HOLD_VALUES, ORDER_STATUSES, SHIPMENT_SETBACKS, SHIPMENT_STATUSES
+from bot.orders.model import (
+    HOLD_VALUES,
+    MOVABLE_STATUSES,
+    ORDER_STATUSES,
+    SHIPMENT_SETBACKS,
+    SHIPMENT_STATUSES,
+)
 from bot.orders.sql.tables import (
     OrderEventRow,
     OrderLineRow,
@@ -30,8 +36,6 @@ from bot.proactive.promises import renew_date_promise, renew_date_promises, subs
 
 # Orders locked and moved per round trip in a supplier delay.
 CHUNK = 500
-# Orders a supplier delay can still move: not shipped, not closed.
-MOVABLE_STATUSES = ("placed", "processing", "changed")
 # What a line can be (bot/changes.py tells each), and the most of one thing on it.
 LINE_STATUSES = ("ok", "out_of_stock", "replaced", "cancelled")
 MAX_QUANTITY = 10_000

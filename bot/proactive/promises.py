@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.memory.promises import PromiseRow
-from bot.orders.sql.tables import OrderRow
 
 DATE_KINDS = ("delivery_date", "pickup_date")
 
 
-def date_kind(order: OrderRow) -> str:
+class DatedOrder(Protocol):
+    """What a date promise needs of an order: the shop's Order, or the demo
+    shop's row while the intake moves it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def customer_id(self) -> int: ...
+
+    @property
+    def fulfilment(self) -> str: ...
+
+
+def date_kind(order: DatedOrder) -> str:
     return "pickup_date" if order.fulfilment == "pickup" else "delivery_date"
 
 
 def promise_date(
-    session: Session, order: OrderRow, due: date, now: datetime, made_by: str = "shop"
+    session: Session, order: DatedOrder, due: date, now: datetime, made_by: str = "shop"
 ) -> PromiseRow:
     promise = PromiseRow(
         customer_id=order.customer_id,
@@ -33,13 +48,13 @@ def promise_date(
     return promise
 
 
-def renew_date_promise(session: Session, order: OrderRow, new: date, now: datetime) -> None:
+def renew_date_promise(session: Session, order: DatedOrder, new: date, now: datetime) -> None:
     """The shop moved the date: the old promise is renewed (honestly), a new one opens."""
     renew_date_promises(session, [(order, new)], now)
 
 
 def renew_date_promises(
-    session: Session, moves: list[tuple[OrderRow, date]], now: datetime
+    session: Session, moves: Sequence[tuple[DatedOrder, date]], now: datetime
 ) -> None:
     """renew_date_promise for many orders at once: one query, not one per order."""
     if not moves:

@@ -22,7 +22,7 @@ from types import FrameType
 from bot.clock import shop_today, utcnow
 from bot.database import database_unreachable
 from bot.handoff.relay import relay_waiting_replies
-from bot.orders.factory import build_session_factory
+from bot.orders.factory import build_session_factory, build_shop
 from bot.proactive.channels import configured_push_channels
 from bot.proactive.notifier import AnotherNotifierRuns, Notifier, QuietHours, shortest_retry_span
 from bot.proactive.outage import Pacing, describe, pause
@@ -62,6 +62,8 @@ class NotifierLoop:
     def __init__(self, notifier: Notifier, settings: Settings) -> None:
         self.notifier = notifier
         self.settings = settings
+        # The promise watcher reads the orders as the shop has them now.
+        self.orders = build_shop(settings, notifier.sessions)
         self.last_watch = self.last_relay = float("-inf")
         self.started = False
 
@@ -75,6 +77,7 @@ class NotifierLoop:
         if time.monotonic() - self.last_watch >= settings.watch_interval_seconds or once:
             result = watch_promises(
                 notifier.sessions,
+                self.orders,
                 shop_today(settings.shop_timezone),
                 utcnow(),
                 reminder_lead=timedelta(minutes=settings.express_reminder_minutes),

@@ -110,6 +110,9 @@ class OrderApiServer:
                         int(match.group(1)), body.get("postcode"), body.get("email")
                     )
                     self._send(200, {"match": ok})
+                elif match := re.fullmatch(r"/orders/(\d+)/cancel", self.path):
+                    done = api.orders.cancel_order(int(match.group(1)), str(body["reason"]))
+                    self._send(200, {"cancelled": done})
                 elif self.path == "/follow-up-requests":
                     request_id = api.orders.request_follow_up(
                         int(body["order_id"]),

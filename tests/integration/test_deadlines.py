@@ -162,7 +162,7 @@ def test_never_twice_under_concurrent_offers(shop: sessionmaker[Session], policy
 
 def test_the_cap_per_order_holds(shop: sessionmaker[Session], policy: Policy, today: date) -> None:
     # Anouk's tablets: promised D-2, a broken promise, and 11 days late.
-    watch_promises(shop, today, NOW)
+    watch_promises(shop, SqlOrderSystem(shop), today, NOW)
     anouk = SqlOrderSystem(shop).get_order(10002)
     assert anouk is not None
     capped = Policy(rules=policy.rules, cap_per_order_cents=1200)
@@ -200,17 +200,19 @@ def test_the_reminder_comes_before_the_cut_off_once(
 ) -> None:
     cutoff = datetime(2026, 1, 1, 16, 0)  # naive UTC: 17:00 in Amsterdam
     promise_id = remind_before_cutoff(shop, 1003, 10003, cutoff, NOW)
-    assert reminders(shop, watch_promises(shop, today, NOW).warning_ids) == []  # 4 hours early
+    assert (
+        reminders(shop, watch_promises(shop, SqlOrderSystem(shop), today, NOW).warning_ids) == []
+    )  # 4 hours early
     soon = datetime(2026, 1, 1, 14, 5)
-    [warning] = reminders(shop, watch_promises(shop, today, soon).warning_ids)
+    [warning] = reminders(shop, watch_promises(shop, SqlOrderSystem(shop), today, soon).warning_ids)
     assert warning.promise_id == promise_id and warning.customer_id == 1003
-    later = watch_promises(shop, today, soon + timedelta(minutes=5))
+    later = watch_promises(shop, SqlOrderSystem(shop), today, soon + timedelta(minutes=5))
     assert reminders(shop, later.warning_ids) == []
 
 
 def test_no_reminder_after_the_cut_off(shop: sessionmaker[Session], today: date) -> None:
     promise_id = remind_before_cutoff(shop, 1003, 10003, datetime(2026, 1, 1, 16, 0), NOW)
-    late = watch_promises(shop, today, datetime(2026, 1, 1, 16, 30))
+    late = watch_promises(shop, SqlOrderSystem(shop), today, datetime(2026, 1, 1, 16, 30))
     assert reminders(shop, late.warning_ids) == []
     with shop() as session:
         promise = session.get(PromiseRow, promise_id)

@@ -154,3 +154,24 @@ def test_sql_order_system_reports_an_unreachable_database(tmp_path) -> None:  # 
     missing.parent.rmdir()  # the engine made the folder; take it away again
     with pytest.raises(OrderSystemUnavailable):
         SqlOrderSystem(make_session_factory(engine)).get_order(10001)
+
+
+def test_a_customer_cancels_an_order_that_has_not_shipped_and_only_that(
+    order_system: OrderSystem,
+) -> None:
+    """Emma's placed helmet can be cancelled, once; Sam's shipped order cannot."""
+    assert order_system.cancel_order(10005, "geannuleerd via de assistent") is True
+    helmet = order_system.get_order(10005)
+    assert helmet is not None and helmet.status == "cancelled"
+    cancel = helmet.events[-1]
+    assert (cancel.field, cancel.new_value, cancel.party_type) == (
+        "status",
+        "cancelled",
+        "customer",
+    )
+    assert cancel.reason_text == "geannuleerd via de assistent"
+    assert order_system.cancel_order(10005, "nog eens") is False
+    assert len(order_system.get_order(10005).events) == len(helmet.events)  # type: ignore[union-attr]
+    assert order_system.cancel_order(10003, "te laat") is False
+    assert order_system.get_order(10003).status == "shipped"  # type: ignore[union-attr]
+    assert order_system.cancel_order(99999, "bestaat niet") is False

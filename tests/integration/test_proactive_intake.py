@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.database import create_db_engine, make_session_factory
 from bot.memory.promises import PromiseRow
 from bot.memory.warnings import WarningRow
+from bot.orders.http_system import HttpOrderSystem
+from bot.orders.sql.system import SqlOrderSystem
 from bot.orders.sql.tables import OrderEventRow, OrderRow, ProductRow, SupplierRow
 from bot.proactive.intake import (
     IntakeError,
@@ -23,6 +25,7 @@ from bot.proactive.intake import (
 from bot.proactive.outbox import counts, id_list, retry_warning
 from bot.proactive.promises import keep_posted, list_promises, mark_kept, promise_callback
 from bot.proactive.watcher import watch_promises
+from bot.processes import free_port
 from tests.conftest import _seeded
 
 NOW = datetime(2026, 1, 1, 12, 0)
@@ -184,10 +187,22 @@ def test_an_unknown_order_or_a_bad_change_applies_nothing(shop: sessionmaker[Ses
     assert after == before and warnings(shop) == []
 
 
+def test_the_watcher_judges_nothing_while_the_shop_cannot_be_read(
+    shop: sessionmaker[Session], today: date
+) -> None:
+    """A shop's REST API that is away: no promise is judged on a guess (ended,
+    broken); they all wait for the next round and are judged then."""
+    away = HttpOrderSystem(f"http://127.0.0.1:{free_port()}", timeout=0.5, retries=0)
+    assert watch_promises(shop, away, today, NOW).warning_ids == []
+    assert warnings(shop) == [] and list_promises(shop, "ended") == []
+    back = watch_promises(shop, SqlOrderSystem(shop), today, NOW + timedelta(minutes=5))
+    assert back.broken and any(w.kind == "promise_broken" for w in warnings(shop))
+
+
 def test_anouks_broken_promise_becomes_a_warning_without_any_intake(
     shop: sessionmaker[Session], today: date
 ) -> None:
-    result = watch_promises(shop, today, NOW)
+    result = watch_promises(shop, SqlOrderSystem(shop), today, NOW)
     broken = [p for p in list_promises(shop) if p.id in result.broken]
     assert [(p.order_id, p.due_date) for p in broken] == [(10002, today - timedelta(days=2))]
     kinds = {(w.customer_id, w.kind) for w in warnings(shop)}
@@ -198,7 +213,7 @@ def test_anouks_broken_promise_becomes_a_warning_without_any_intake(
     renewed = [p for p in list_promises(shop, "open") if p.order_id == 10002]
     assert [p.due_date for p in renewed] == [today + timedelta(days=9)]
     # Watching again says nothing twice.
-    again = watch_promises(shop, today, NOW + timedelta(minutes=5))
+    again = watch_promises(shop, SqlOrderSystem(shop), today, NOW + timedelta(minutes=5))
     assert again.warning_ids == []
     assert len(warnings(shop)) == len(kinds)
 
@@ -206,7 +221,9 @@ def test_anouks_broken_promise_becomes_a_warning_without_any_intake(
 def test_a_promise_due_tomorrow_for_an_unshipped_order_is_at_risk(
     shop: sessionmaker[Session], today: date
 ) -> None:
-    result = watch_promises(shop, today + timedelta(days=2), NOW)  # Erik's D+3 is now tomorrow
+    result = watch_promises(
+        shop, SqlOrderSystem(shop), today + timedelta(days=2), NOW
+    )  # Erik's D+3 is now tomorrow
     assert any(w.customer_id == 1001 and w.kind == "promise_at_risk" for w in warnings(shop))
     with shop() as session:
         erik = (
@@ -241,7 +258,7 @@ def test_a_callback_not_made_in_time_is_owned_up_to(shop: sessionmaker[Session])
         waiting = promise_callback(session, 1006, 10006, NOW + timedelta(hours=2), NOW)
     assert mark_kept(shop, kept.id, NOW)
     assert not mark_kept(shop, kept.id, NOW)  # kept once
-    result = watch_promises(shop, NOW.date(), NOW)
+    result = watch_promises(shop, SqlOrderSystem(shop), NOW.date(), NOW)
     assert result.broken == [late.id]
     [warning] = [w for w in warnings(shop) if w.id in result.warning_ids]
     assert (warning.kind, warning.customer_id, warning.promise_id) == (

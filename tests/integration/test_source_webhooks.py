@@ -28,33 +28,41 @@ TODAY = shop_today("Europe/Amsterdam")
 WC_KEY, WC_SECRET = "ck_" + "4b0c6d8e2f1a" * 3, "cs_" + "9f8e7d6c5b4a" * 3
 
 
-@pytest.fixture(scope="module")
-def woocommerce_api() -> Iterator[WooCommerceStore]:
-    store = WooCommerceStore(WC_KEY, WC_SECRET).start()
-    yield store
-    store.close()
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def service(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    woocommerce_api: WooCommerceStore,
-) -> Iterator[tuple[WebService, str]]:
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[WebService, str, WooCommerceStore]]:
+    """The web service on a fresh database, with a WooCommerce REST API of its
+    own (the worker's first reconcile reads it: a store shared with another
+    database's run would hand this one that run's orders)."""
     folder = tmp_path_factory.mktemp("sources")
     if request.param == "sqlite":
         url = f"sqlite:///{folder / 'shop.db'}"
     else:
         url = request.getfixturevalue("postgres_url_module")
     _seeded(url, TODAY)
+    store = WooCommerceStore(WC_KEY, WC_SECRET).start()
     env = {
         **hooks.source_env(),
-        "WOOCOMMERCE_URL": woocommerce_api.url,
+        "WOOCOMMERCE_URL": store.url,
         "WOOCOMMERCE_CONSUMER_KEY": WC_KEY,
         "WOOCOMMERCE_CONSUMER_SECRET": WC_SECRET,
     }
-    with running_web(folder, url, **env) as web:
-        yield web, url
+    try:
+        with running_web(folder, url, **env) as web:
+            yield web, url, store
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def service(backend: tuple[WebService, str, WooCommerceStore]) -> tuple[WebService, str]:
+    return backend[0], backend[1]
+
+
+@pytest.fixture(scope="module")
+def woocommerce_api(backend: tuple[WebService, str, WooCommerceStore]) -> WooCommerceStore:
+    return backend[2]
 
 
 def query(url: str, work: Callable[[Session], Any]) -> Any:

@@ -87,7 +87,7 @@ def test_a_missed_callback_is_told_with_the_time_we_promised(
     due = datetime.combine(today, time(9, 30))  # naive UTC, as stored
     with shop() as session, session.begin():
         promise_callback(session, 1006, 10006, due, due - timedelta(hours=24))
-    watch_promises(shop, today, due + timedelta(minutes=5))
+    watch_promises(shop, SqlOrderSystem(shop), today, due + timedelta(minutes=5))
     with shop() as session:
         [warning_id] = session.execute(
             select(WarningRow.id).where(WarningRow.kind == "callback_missed")

@@ -27,6 +27,7 @@ def test_the_protocol_has_the_methods_the_fake_is_checked_for() -> None:
         "verify_order",
         "mark_informed",
         "request_follow_up",
+        "cancel_order",
     }
 
 
@@ -44,6 +45,7 @@ CALLS = {
     "verify_order": (10001, "3511 AB"),
     "mark_informed": (10001, 1),
     "request_follow_up": (10001, 1001, "reason", 1),
+    "cancel_order": (10001, "geannuleerd via de assistent"),
 }
 
 
@@ -52,7 +54,7 @@ def test_unavailable_makes_every_method_raise(name: str) -> None:
     orders = FakeOrderSystem([make_order()], [make_customer()], unavailable=True)
     with pytest.raises(OrderSystemUnavailable):
         getattr(orders, name)(*CALLS[name])
-    assert orders.informed_calls == [] and orders.follow_ups == []
+    assert orders.informed_calls == [] and orders.follow_ups == [] and orders.cancellations == []
 
 
 def test_mark_informed_is_recorded_and_applied_but_never_moves_back() -> None:

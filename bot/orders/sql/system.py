@@ -11,8 +11,21 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.clock import utcnow
 from bot.orders.matching import order_matches
-from bot.orders.model import Customer, Order, OrderEvent, OrderLine, Shipment
-from bot.orders.sql.tables import CustomerRow, FollowUpRequestRow, OrderLineRow, OrderRow
+from bot.orders.model import (
+    MOVABLE_STATUSES,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Shipment,
+)
+from bot.orders.sql.tables import (
+    CustomerRow,
+    FollowUpRequestRow,
+    OrderEventRow,
+    OrderLineRow,
+    OrderRow,
+)
 from bot.orders.system import OrderSystemUnavailable
 
 
@@ -58,6 +71,26 @@ class SqlOrderSystem:
         if found is None:
             return False
         return order_matches(found.postcode, found.email, postcode, email)
+
+    def cancel_order(self, order_id: int, reason: str) -> bool:
+        with self._unit_of_work() as session:
+            order = session.get(OrderRow, order_id, with_for_update=True)
+            if order is None or order.status not in MOVABLE_STATUSES:
+                return False
+            session.add(
+                OrderEventRow(
+                    order_id=order.id,
+                    field="status",
+                    old_value=order.status,
+                    new_value="cancelled",
+                    reason_code="changed_by_customer",
+                    reason_text=reason,
+                    party_type="customer",
+                    occurred_at=utcnow(),
+                )
+            )
+            order.status = "cancelled"
+            return True
 
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None
