@@ -35,6 +35,7 @@ def every_table() -> MetaData:
     """The metadata with every table registered: the assistant's memory and
     the demo shop's (for migrations and for checking them)."""
     import bot.memory.addresses
+    import bot.memory.changes
     import bot.memory.compensations
     import bot.memory.customers
     import bot.memory.deadlines

@@ -12,10 +12,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.memory.changes import OrderEventRow
 from bot.memory.customers import ToldRow
 from bot.orders.sql.tables import (
     CustomerRow,
-    OrderEventRow,
     OrderLineRow,
     OrderRow,
     ProductRow,

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.memory.changes import OrderEventRow
 from bot.orders.sql.tables import (
     CustomerRow,
-    OrderEventRow,
     OrderLineRow,
     OrderRow,
     ProductRow,

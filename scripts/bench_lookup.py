@@ -21,8 +21,9 @@ from tqdm import tqdm
 from bot.clock import shop_today
 from bot.database import create_db_engine, make_session_factory, upgrade_database
 from bot.generator import generate_orders
+from bot.memory.changes import OrderEventRow
 from bot.orders.sql.system import SqlOrderSystem
-from bot.orders.sql.tables import OrderEventRow, OrderRow
+from bot.orders.sql.tables import OrderRow
 from bot.settings import PROJECT_ROOT
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

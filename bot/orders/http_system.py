@@ -3,15 +3,17 @@
 Contract (JSON, `Authorization: Bearer ORDER_API_KEY`):
   GET  /customers/{id}                      a customer, or 404
   GET  /customers/{id}/orders               a list of orders
-  GET  /orders/{id}                         an order with lines, shipments, events, or 404
+  GET  /orders/{id}                         an order with lines and shipments, or 404
   POST /orders/{id}/verify   {postcode|email}   {"match": true|false}
-  POST /orders/{id}/informed {event_id}         204
+  POST /orders/{id}/cancel   {reason}           {"cancelled": true|false} (false: shipped)
   POST /follow-up-requests   {order_id, customer_id, topic, event_id}   {"id": N}
 Timeouts, retries and errors are handled in `_request` only.
 
-Deadlines customers tell ("zaterdag, voor mijn bruiloft") and compensations
-offered are kept in our own database (DATABASE_URL: `order_deadlines`,
-`compensations`), keyed by the shop's order id: the API needs nothing for them.
+The shop tells what changed and why through the intake API (POST
+/api/v1/orders/{id}/events, after it changed the order in its own system):
+that change log, what each customer was told, deadlines and compensations are
+the assistant's own (bot/memory/), keyed by the shop's ids; an order's
+`events` in this API's answers are not read.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""The shop's orders with what the assistant told each customer laid over them.
+"""The shop's orders with the assistant's memory laid over them.
 
-"What changed?" means every order event after the last one the customer was
-told about. The shop records the events; what the customer heard is the
-assistant's own memory (bot/memory/customers.py: ToldRow), so that no order
-system has to store it: the demo shop, a shop's REST API and the platforms
-are only read.
+The shop says what an order is now. What changed and why (the change log,
+bot/memory/changes.py) and what the customer was last told of it (ToldRow,
+bot/memory/customers.py) are the assistant's own: "what changed?" means every
+change after the last one told. So no order system has to store either: the
+demo shop, a shop's REST API and the platforms are only read (and asked to
+cancel).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import utcnow
+from bot.memory.changes import OrderEventRow
 from bot.memory.customers import ToldRow
-from bot.orders.model import Customer, Order
+from bot.orders.model import Customer, Order, OrderEvent
 from bot.orders.system import OrderSystem
 
 
@@ -57,6 +59,34 @@ def told_markers(session: Session, order_ids: Iterable[int]) -> dict[int, tuple[
     return {int(order_id): (int(event_id), told_at) for order_id, event_id, told_at in rows}
 
 
+def changes_of(session: Session, order_ids: Iterable[int]) -> dict[int, tuple[OrderEvent, ...]]:
+    """The change log of each order, oldest first."""
+    ids = list(order_ids)
+    if not ids:
+        return {}
+    found: dict[int, list[OrderEvent]] = {}
+    rows = session.execute(
+        select(OrderEventRow).where(OrderEventRow.order_id.in_(ids)).order_by(OrderEventRow.id)
+    ).scalars()
+    for e in rows:
+        found.setdefault(int(e.order_id), []).append(
+            OrderEvent(
+                id=e.id,
+                order_id=e.order_id,
+                line_id=e.line_id,
+                field=e.field,
+                old_value=e.old_value,
+                new_value=e.new_value,
+                reason_code=e.reason_code,
+                reason_text=e.reason_text,
+                party_type=e.party_type,
+                party_name=e.party_name,
+                occurred_at=e.occurred_at,
+            )
+        )
+    return {order_id: tuple(events) for order_id, events in found.items()}
+
+
 class RememberingOrders:
     """An OrderSystem over the shop's, adding the told marker to every order."""
 
@@ -80,7 +110,25 @@ class RememberingOrders:
         return self.shop.verify_order(order_id, postcode, email)
 
     def cancel_order(self, order_id: int, reason: str) -> bool:
-        return self.shop.cancel_order(order_id, reason)
+        """The shop cancels; the assistant's change log records it as the
+        customer's own change (so "what changed?" and the staff see it)."""
+        before = self.shop.get_order(order_id)
+        if before is None or not self.shop.cancel_order(order_id, reason):
+            return False
+        with self.sessions() as session, session.begin():
+            session.add(
+                OrderEventRow(
+                    order_id=order_id,
+                    field="status",
+                    old_value=before.status,
+                    new_value="cancelled",
+                    reason_code="changed_by_customer",
+                    reason_text=reason,
+                    party_type="customer",
+                    occurred_at=utcnow(),
+                )
+            )
+        return True
 
     def request_follow_up(
         self, order_id: int, customer_id: int, topic: str, event_id: int | None
@@ -92,13 +140,22 @@ class RememberingOrders:
             move_told_marker(session, order_id, event_id, utcnow())
 
     def _with_told(self, orders: list[Order]) -> list[Order]:
+        """Each order with its changes and what its customer was told of them."""
         if not orders:
             return orders
+        ids = [order.id for order in orders]
         with self.sessions() as session:
-            markers = told_markers(session, (order.id for order in orders))
-        return [
-            dataclasses.replace(order, informed_event_id=marker[0], informed_at=marker[1])
-            if (marker := markers.get(order.id))
-            else order
-            for order in orders
-        ]
+            markers = told_markers(session, ids)
+            changes = changes_of(session, ids)
+        remembered = []
+        for order in orders:
+            marker = markers.get(order.id)
+            remembered.append(
+                dataclasses.replace(
+                    order,
+                    events=changes.get(order.id, ()),
+                    informed_event_id=marker[0] if marker else None,
+                    informed_at=marker[1] if marker else None,
+                )
+            )
+        return remembered

@@ -16,21 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Select
 
 from bot.deadlines.intake import hand_over_threatened
+from bot.memory.changes import OrderEventRow
 from bot.orders.model import (
     HOLD_VALUES,
     MOVABLE_STATUSES,
     ORDER_STATUSES,
     SHIPMENT_SETBACKS,
     SHIPMENT_STATUSES,
+    Order,
 )
-from bot.orders.sql.tables import (
-    OrderEventRow,
-    OrderLineRow,
-    OrderRow,
-    ProductRow,
-    ShipmentRow,
-    SupplierRow,
-)
+from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, ShipmentRow, SupplierRow
 from bot.proactive.outbox import new_warning, queue_warning
 from bot.proactive.promises import renew_date_promise, renew_date_promises, subscribers
 
@@ -215,12 +210,39 @@ def order_change_in(session: Session, change: OrderChange, now: datetime) -> Int
         return IntakeResult()
     old_value = change.old_value if change.old_value is not None else current
     _apply(session, order, change, now)
-    if change.field == "promised_date" and order.promised_date is not None:
-        handoff_ids = hand_over_threatened(session, [(order.id, order.promised_date)], now)
-    else:
-        handoff_ids = []
+    return record_and_tell(session, order.id, order.customer_id, change, old_value, now)
+
+
+def reported_change_in(
+    session: Session, order: Order, change: OrderChange, now: datetime
+) -> IntakeResult:
+    """A change the shop made in its own system and reports (a shop behind the
+    REST adapter, ORDER_SYSTEM=http): the shop's data is not touched; the
+    change goes into the assistant's change log, promises and deadlines
+    follow it, and the customer is told. `order` is the shop's order now."""
+    _check_value(change)
+    if change.field == "promised_date":
+        renew_date_promise(session, order, date.fromisoformat(str(change.new_value)), now)
+    return record_and_tell(session, order.id, order.customer_id, change, change.old_value, now)
+
+
+def record_and_tell(
+    session: Session,
+    order_id: int,
+    customer_id: int,
+    change: OrderChange,
+    old_value: str | None,
+    now: datetime,
+) -> IntakeResult:
+    """The change in the assistant's change log; a person takes the case when it
+    threatens the customer's deadline; the customer's warning queued (setbacks,
+    and every change of an order they asked to be kept posted about)."""
+    handoff_ids = []
+    if change.field == "promised_date" and change.new_value:
+        new_date = date.fromisoformat(change.new_value)
+        handoff_ids = hand_over_threatened(session, [(order_id, new_date)], now)
     event = OrderEventRow(
-        order_id=order.id,
+        order_id=order_id,
         line_id=change.line_id,
         field=change.field,
         old_value=old_value,
@@ -233,22 +255,41 @@ def order_change_in(session: Session, change: OrderChange, now: datetime) -> Int
     )
     session.add(event)
     session.flush()
-    result = IntakeResult(order_ids=[order.id], event_ids=[event.id])
+    result = IntakeResult(order_ids=[order_id], event_ids=[event.id])
     result.handoff_ids = handoff_ids
     notify = change.notify
     if notify is None:
-        notify = is_setback(change) or order.customer_id in subscribers(session, order.id, now)
+        notify = is_setback(change) or customer_id in subscribers(session, order_id, now)
     if notify:
         warning = queue_warning(
             session,
-            customer_id=order.customer_id,
+            customer_id=customer_id,
             kind="change",
-            order_ids=[order.id],
+            order_ids=[order_id],
             event_ids=[event.id],
             now=now,
         )
         result.warning_ids.append(warning.id)
     return result
+
+
+def _check_value(change: OrderChange) -> None:
+    """What the intake accepts of a reported change (the demo shop's _apply
+    checks the same while it applies it)."""
+    if change.field == "promised_date":
+        if not change.new_value:
+            raise IntakeError("promised_date needs a new date")
+        date.fromisoformat(change.new_value)
+    elif change.field == "status" and change.new_value not in ORDER_STATUSES:
+        raise IntakeError(f"status must be one of {', '.join(ORDER_STATUSES)}")
+    elif change.field == "hold" and change.new_value not in HOLD_VALUES:
+        raise IntakeError(f"hold must be one of {', '.join(HOLD_VALUES)}")
+    elif change.field == "shipment_status" and change.new_value not in SHIPMENT_STATUSES:
+        raise IntakeError(f"shipment_status must be one of {', '.join(SHIPMENT_STATUSES)}")
+    elif change.field == "line_status" and change.new_value not in LINE_STATUSES:
+        raise IntakeError(f"line_status must be one of {', '.join(LINE_STATUSES)}")
+    elif change.field == "line_quantity":
+        whole_quantity(change.new_value)
 
 
 def is_setback(change: OrderChange) -> bool:

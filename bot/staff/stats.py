@@ -19,11 +19,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.memory.changes import CHANGE_EVENTS_SQL, OrderEventRow
 from bot.memory.customers import OptOutRow
 from bot.memory.promises import PromiseRow
 from bot.memory.question_counts import QuestionCountRow
 from bot.memory.warnings import WarningRow
-from bot.orders.sql.tables import CHANGE_EVENTS_SQL, OrderEventRow
 
 NO_REASON = ""  # a change the order system recorded without a reason code
 OTHER_SUPPLIERS = "*other*"

@@ -145,7 +145,7 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
     async def health(_request: Request) -> HTTPResponse:
         return json_response({"status": "ok"})
 
-    add_intake_api(app, settings, sessions)
+    add_intake_api(app, settings, sessions, orders)
     add_admin_api(app, sessions, orders)
     add_sources_api(app, sessions, sources, source_worker)
     return app

@@ -28,11 +28,13 @@ from bot.clock import utcnow
 from bot.handoff import queue
 from bot.handoff.queue import HandoffRequest
 from bot.handoff.zendesk import open_ticket
+from bot.orders.system import OrderSystem, OrderSystemUnavailable
 from bot.proactive.intake import (
     IntakeError,
     IntakeResult,
     UnknownOrder,
     order_change_in,
+    reported_change_in,
     supplier_delay_in,
 )
 from bot.settings import Settings
@@ -143,7 +145,12 @@ def open_intake_ticket(
         queue.set_ticket(sessions, handoff_id, ticket)
 
 
-def add_intake_api(app: Sanic, settings: Settings, sessions: sessionmaker[Session]) -> None:
+def add_intake_api(
+    app: Sanic, settings: Settings, sessions: sessionmaker[Session], shop: OrderSystem
+) -> None:
+    """`shop` is read for a reported change when the orders live in the shop's
+    own system (ORDER_SYSTEM=http); the demo shop's are changed here."""
+    shop_applies_changes = settings.order_system == "http"
     intake = Intake(settings, sessions)
     background: set[asyncio.Task[None]] = set()
 
@@ -206,6 +213,16 @@ def add_intake_api(app: Sanic, settings: Settings, sessions: sessionmaker[Sessio
 
     @app.post("/api/v1/supplier-delays")
     async def supplier_delays(request: Request) -> HTTPResponse:
+        if shop_applies_changes:
+            # The assistant cannot move the shop's dates: the shop does, and
+            # reports each order's change.
+            return json_response(
+                {
+                    "error": "with ORDER_SYSTEM=http the shop moves its own orders: report "
+                    "each order's change with POST /api/v1/orders/{id}/events"
+                },
+                status=409,
+            )
         data = json_body(request)
         if not isinstance(data, dict):
             return invalid([{"field": "body", "error": "expected a JSON object"}])
@@ -238,6 +255,19 @@ def add_intake_api(app: Sanic, settings: Settings, sessions: sessionmaker[Sessio
         except ValidationError as error:
             return invalid(field_errors(error))
         now = utcnow()
+        if shop_applies_changes:
+            try:
+                order = await off_loop(shop.get_order, order_id, retry=False)
+            except OrderSystemUnavailable:
+                return json_response({"error": "the order system is unavailable"}, status=503)
+            if order is None:
+                return json_response({"error": f"order {order_id} not found"}, status=404)
+
+            def reported(session: Session) -> Answer:
+                result = reported_change_in(session, order, change, now)
+                return Answer(202, _event_answer(order_id, result))
+
+            return await run_intake(request, "order-events", data, reported)
 
         def work(session: Session) -> Answer:
             return Answer(202, _event_answer(order_id, order_change_in(session, change, now)))

@@ -20,6 +20,7 @@ from bot.memory.deadlines import DeadlineRow
 from bot.memory.handoffs import HandoffRow
 from bot.memory.promises import PromiseRow
 from bot.memory.warnings import WarningRow
+from bot.orders.remembered import RememberingOrders
 from bot.orders.sql.system import SqlOrderSystem
 from bot.proactive.intake import (
     OrderChange,
@@ -124,7 +125,9 @@ def test_one_order_event_past_the_deadline_too(shop: sessionmaker[Session], toda
 
 
 def test_the_delay_voucher_is_offered_once(shop: sessionmaker[Session], policy: Policy) -> None:
-    erik = SqlOrderSystem(shop).get_order(10001)  # D+3 moved to D+10 by Gazelle
+    erik = RememberingOrders(SqlOrderSystem(shop), shop).get_order(
+        10001
+    )  # D+3 moved to D+10 by Gazelle
     assert erik is not None
     first = record_offers(shop, policy, [erik], NOW, "warning")
     assert [(o.rule, o.value_cents) for o in first] == [("maintenance_voucher", 4500)]
@@ -138,7 +141,7 @@ def test_the_delay_voucher_is_offered_once(shop: sessionmaker[Session], policy: 
 
 
 def test_never_twice_under_concurrent_offers(shop: sessionmaker[Session], policy: Policy) -> None:
-    erik = SqlOrderSystem(shop).get_order(10001)
+    erik = RememberingOrders(SqlOrderSystem(shop), shop).get_order(10001)
     assert erik is not None
     made: list[int] = []
     errors: list[BaseException] = []
@@ -163,7 +166,7 @@ def test_never_twice_under_concurrent_offers(shop: sessionmaker[Session], policy
 def test_the_cap_per_order_holds(shop: sessionmaker[Session], policy: Policy, today: date) -> None:
     # Anouk's tablets: promised D-2, a broken promise, and 11 days late.
     watch_promises(shop, SqlOrderSystem(shop), today, NOW)
-    anouk = SqlOrderSystem(shop).get_order(10002)
+    anouk = RememberingOrders(SqlOrderSystem(shop), shop).get_order(10002)
     assert anouk is not None
     capped = Policy(rules=policy.rules, cap_per_order_cents=1200)
     made = record_offers(shop, capped, [anouk], NOW, "warning")
@@ -177,7 +180,7 @@ def test_the_cap_per_order_holds(shop: sessionmaker[Session], policy: Policy, to
 def test_accepting_is_recorded_for_the_customer_only(
     shop: sessionmaker[Session], policy: Policy
 ) -> None:
-    erik = SqlOrderSystem(shop).get_order(10001)
+    erik = RememberingOrders(SqlOrderSystem(shop), shop).get_order(10001)
     assert erik is not None
     [offer] = record_offers(shop, policy, [erik], NOW, "conversation")
     assert accept(shop, offer.id, 1002, NOW) is None

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from bot.clock import shop_today
 from bot.database import create_db_engine, make_session_factory
+from bot.memory.changes import OrderEventRow
 from bot.memory.idempotency import IdempotencyKeyRow
 from bot.memory.warnings import WarningRow
-from bot.orders.sql.tables import OrderEventRow, OrderRow
+from bot.orders.sql.tables import OrderRow
 from bot.web.idempotency import Answer, KeyReused, forget_expired, run_once
 from tests.conftest import _seeded
 from tests.integration.web_process import AUTH, WebService, running_web

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.database import create_db_engine, make_session_factory, upgrade_database
+from bot.database import create_db_engine, make_session_factory
 from bot.orders.http_system import HttpOrderSystem
 from bot.orders.remembered import RememberingOrders
 from bot.orders.sql.system import SqlOrderSystem
@@ -17,21 +16,29 @@ from tests.conftest import _seeded
 from tests.integration.order_api_server import OrderApiServer
 
 
+def remembering(shop: OrderSystem, url: str) -> RememberingOrders:
+    """The shop with the assistant's memory (change log, told markers) of `url`."""
+    return RememberingOrders(shop, make_session_factory(create_db_engine(url)))
+
+
 @pytest.fixture(params=["sqlite", "postgresql", "http"])
 def order_system(
     request: pytest.FixtureRequest, sqlite_url: str, today: date
-) -> Iterator[OrderSystem]:
+) -> Iterator[RememberingOrders]:
+    """Each order system as the assistant uses it: with its memory laid over."""
     if request.param == "postgresql":
-        yield _seeded(request.getfixturevalue("postgres_url"), today)
+        url = request.getfixturevalue("postgres_url")
+        yield remembering(_seeded(url, today), url)
     elif request.param == "http":
         with OrderApiServer(_seeded(sqlite_url, today), api_key="k") as server:
-            yield HttpOrderSystem(server.url, api_key="k", timeout=2, retries=1)
+            shop = HttpOrderSystem(server.url, api_key="k", timeout=2, retries=1)
+            yield remembering(shop, sqlite_url)
     else:
-        yield _seeded(sqlite_url, today)
+        yield remembering(_seeded(sqlite_url, today), sqlite_url)
 
 
 def test_erik_has_the_gazelle_order_with_its_recorded_reason(
-    order_system: OrderSystem, today: date
+    order_system: RememberingOrders, today: date
 ) -> None:
     orders = order_system.orders_for_customer(1001)
     assert [order.id for order in orders] == [10001]
@@ -52,7 +59,7 @@ def test_erik_has_the_gazelle_order_with_its_recorded_reason(
     assert event.occurred_at.date() == today - timedelta(days=1)
 
 
-def test_demo_shop_has_the_five_stories(order_system: OrderSystem, today: date) -> None:
+def test_demo_shop_has_the_five_stories(order_system: RememberingOrders, today: date) -> None:
     customers = {cid: order_system.get_customer(cid) for cid in range(1001, 1006)}
     assert {cid: c.name for cid, c in customers.items() if c} == {
         1001: "Erik de Vries",
@@ -79,7 +86,7 @@ def test_demo_shop_has_the_five_stories(order_system: OrderSystem, today: date) 
     assert fresh is not None and fresh.events == () and fresh.placed_at.date() == today
 
 
-def test_unknown_ids_are_none(order_system: OrderSystem) -> None:
+def test_unknown_ids_are_none(order_system: RememberingOrders) -> None:
     assert order_system.get_order(99999) is None
     assert order_system.get_customer(9999) is None
     assert order_system.orders_for_customer(9999) == []
@@ -100,44 +107,40 @@ def test_unknown_ids_are_none(order_system: OrderSystem) -> None:
     ],
 )
 def test_verification_needs_the_orders_own_postcode_or_email(
-    order_system: OrderSystem, postcode: str | None, email: str | None, expected: bool
+    order_system: RememberingOrders, postcode: str | None, email: str | None, expected: bool
 ) -> None:
     assert order_system.verify_order(10001, postcode=postcode, email=email) is expected
 
 
-def test_verification_of_an_unknown_order_is_simply_false(order_system: OrderSystem) -> None:
+def test_verification_of_an_unknown_order_is_simply_false(order_system: RememberingOrders) -> None:
     assert order_system.verify_order(99999, postcode="3511 AB") is False
 
 
 def test_what_the_customer_was_told_is_the_assistants_and_moves_forward_only(
-    order_system: OrderSystem, tmp_path: Path
+    order_system: RememberingOrders,
 ) -> None:
-    """The marker lives in the assistant's memory (its own database here), laid
-    over whichever order system: the shop is only read."""
-    memory_url = f"sqlite:///{tmp_path / 'memory.db'}"
-    upgrade_database(memory_url)
-    orders = RememberingOrders(order_system, make_session_factory(create_db_engine(memory_url)))
-    shop_before = order_system.get_order(10002)
-    assert shop_before is not None
-    event_id = shop_before.events[-1].id
-    orders.mark_informed(10002, event_id)
-    orders.mark_informed(10002, event_id - 1)
-    order = orders.get_order(10002)
+    """The marker lives in the assistant's memory, laid over whichever order
+    system: the shop is only read."""
+    shop_before = order_system.shop.get_order(10002)
+    event_id = order_system.get_order(10002).events[-1].id  # type: ignore[union-attr]
+    order_system.mark_informed(10002, event_id)
+    order_system.mark_informed(10002, event_id - 1)
+    order = order_system.get_order(10002)
     assert order is not None
     assert order.informed_event_id == event_id
     assert order.informed_at is not None
-    assert [o.informed_event_id for o in orders.orders_for_customer(1002)] == [event_id]
-    assert order_system.get_order(10002) == shop_before
+    assert [o.informed_event_id for o in order_system.orders_for_customer(1002)] == [event_id]
+    assert order_system.shop.get_order(10002) == shop_before
 
 
-def test_follow_up_request_is_recorded_once(order_system: OrderSystem) -> None:
+def test_follow_up_request_is_recorded_once(order_system: RememberingOrders) -> None:
     event_id = order_system.get_order(10006).events[0].id  # type: ignore[union-attr]
     first = order_system.request_follow_up(10006, 1006, "missing_reason", event_id)
     again = order_system.request_follow_up(10006, 1006, "missing_reason", event_id)
     assert first == again
 
 
-def test_order_history_is_in_event_order(order_system: OrderSystem) -> None:
+def test_order_history_is_in_event_order(order_system: RememberingOrders) -> None:
     tablets = order_system.get_order(10002)
     assert tablets is not None
     ids = [event.id for event in tablets.events]
@@ -157,7 +160,7 @@ def test_sql_order_system_reports_an_unreachable_database(tmp_path) -> None:  # 
 
 
 def test_a_customer_cancels_an_order_that_has_not_shipped_and_only_that(
-    order_system: OrderSystem,
+    order_system: RememberingOrders,
 ) -> None:
     """Emma's placed helmet can be cancelled, once; Sam's shipped order cannot."""
     assert order_system.cancel_order(10005, "geannuleerd via de assistent") is True

@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.database import create_db_engine, make_session_factory
+from bot.memory.changes import OrderEventRow
 from bot.memory.promises import PromiseRow
 from bot.memory.warnings import WarningRow
 from bot.orders.http_system import HttpOrderSystem
 from bot.orders.sql.system import SqlOrderSystem
-from bot.orders.sql.tables import OrderEventRow, OrderRow, ProductRow, SupplierRow
+from bot.orders.sql.tables import OrderRow, ProductRow, SupplierRow
 from bot.proactive.intake import (
     IntakeError,
     OrderChange,

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.database import create_db_engine, make_session_factory
+from bot.memory.changes import OrderEventRow
 from bot.memory.sources import APPLIED, FAILED, IGNORED, UNKNOWN_ORDER, SourceOrderLinkRow
 from bot.memory.warnings import WarningRow
-from bot.orders.sql.tables import OrderEventRow, OrderRow, ShipmentRow
+from bot.orders.sql.tables import OrderRow, ShipmentRow
 from bot.sources.apply import apply_changes
 from bot.sources.change import ShipmentInfo, SourceChange
 from tests.conftest import _seeded

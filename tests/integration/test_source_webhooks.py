@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from bot.clock import shop_today
 from bot.database import create_db_engine
+from bot.memory.changes import OrderEventRow
 from bot.memory.sources import SourceDeliveryRow
 from bot.memory.warnings import WarningRow
-from bot.orders.sql.tables import OrderEventRow, OrderRow
+from bot.orders.sql.tables import OrderRow
 from tests import platform_webhooks as hooks
 from tests.conftest import _seeded
 from tests.integration.web_process import WebService, running_web

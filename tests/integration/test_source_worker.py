@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.database import create_db_engine, make_session_factory
+from bot.memory.changes import OrderEventRow
 from bot.memory.sources import SourceDeliveryRow
-from bot.orders.sql.tables import OrderEventRow
 from bot.settings import PROJECT_ROOT, load_settings
 from bot.sources.woocommerce import WooCommerceSource
 from bot.sources.worker import SourceWorker

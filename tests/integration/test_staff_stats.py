@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.analytics.question_counter import QuestionCounter
 from bot.analytics.questions import add_question_counts
 from bot.database import create_db_engine, make_session_factory, upgrade_database
+from bot.memory.changes import OrderEventRow
 from bot.memory.customers import OptOutRow
 from bot.memory.promises import PromiseRow
 from bot.memory.question_counts import QuestionCountRow
 from bot.memory.warnings import WarningRow
-from bot.orders.sql.tables import CustomerRow, OrderEventRow, OrderRow
+from bot.orders.sql.tables import CustomerRow, OrderRow
 from bot.settings import Settings, load_settings
 from bot.staff.stats import NO_REASON, OTHER_SUPPLIERS, dashboard_figures, week_start
 

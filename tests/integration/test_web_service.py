@@ -19,9 +19,9 @@ from bot.clock import shop_today
 from bot.database import create_db_engine, make_session_factory
 from bot.deadlines.parse import ParsedDeadline
 from bot.deadlines.service import save_deadline
+from bot.memory.changes import OrderEventRow
 from bot.memory.handoffs import HandoffRow
 from bot.memory.warnings import WarningRow
-from bot.orders.sql.tables import OrderEventRow
 from bot.processes import stop_all
 from tests.conftest import _seeded
 from tests.integration.web_process import (

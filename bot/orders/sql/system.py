@@ -1,4 +1,7 @@
-"""The order system in SQL: each call is one short unit of work."""
+"""The demo shop's order system in SQL: each call is one short unit of work.
+
+Orders as they are now; what changed and why is the assistant's own change
+log (bot/memory/changes.py), laid over them by bot/orders/remembered.py."""
 
 from __future__ import annotations
 
@@ -15,17 +18,10 @@ from bot.orders.model import (
     MOVABLE_STATUSES,
     Customer,
     Order,
-    OrderEvent,
     OrderLine,
     Shipment,
 )
-from bot.orders.sql.tables import (
-    CustomerRow,
-    FollowUpRequestRow,
-    OrderEventRow,
-    OrderLineRow,
-    OrderRow,
-)
+from bot.orders.sql.tables import CustomerRow, FollowUpRequestRow, OrderLineRow, OrderRow
 from bot.orders.system import OrderSystemUnavailable
 
 
@@ -77,18 +73,6 @@ class SqlOrderSystem:
             order = session.get(OrderRow, order_id, with_for_update=True)
             if order is None or order.status not in MOVABLE_STATUSES:
                 return False
-            session.add(
-                OrderEventRow(
-                    order_id=order.id,
-                    field="status",
-                    old_value=order.status,
-                    new_value="cancelled",
-                    reason_code="changed_by_customer",
-                    reason_text=reason,
-                    party_type="customer",
-                    occurred_at=utcnow(),
-                )
-            )
             order.status = "cancelled"
             return True
 
@@ -122,7 +106,6 @@ def _order_query():
     return select(OrderRow).options(
         selectinload(OrderRow.lines).joinedload(OrderLineRow.product),
         selectinload(OrderRow.shipments),
-        selectinload(OrderRow.events),
     )
 
 
@@ -171,21 +154,5 @@ def _order(row: OrderRow) -> Order:
                 delivered_at=s.delivered_at,
             )
             for s in row.shipments
-        ),
-        events=tuple(
-            OrderEvent(
-                id=e.id,
-                order_id=e.order_id,
-                line_id=e.line_id,
-                field=e.field,
-                old_value=e.old_value,
-                new_value=e.new_value,
-                reason_code=e.reason_code,
-                reason_text=e.reason_text,
-                party_type=e.party_type,
-                party_name=e.party_name,
-                occurred_at=e.occurred_at,
-            )
-            for e in row.events
         ),
     )

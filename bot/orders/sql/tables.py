@@ -1,4 +1,5 @@
-"""SQLAlchemy tables of the order system. Schema changes go through Alembic."""
+"""SQLAlchemy tables of the demo shop's order system. Schema changes go through
+Alembic. The history of changes is the assistant's own (bot/memory/changes.py)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
-    text,
 )
 from sqlalchemy.orm import relationship
 
 from bot.database import Base
-
-# An order event that changes the order, not a progress step (a status moving
-# on, except to cancelled). Written literally, so that the database can match
-# a query's condition to the partial index below.
-CHANGE_EVENTS_SQL = "field <> 'status' OR new_value = 'cancelled'"
 
 
 class CustomerRow(Base):
@@ -71,7 +65,6 @@ class OrderRow(Base):
 
     lines = relationship("OrderLineRow", order_by="OrderLineRow.id", lazy="raise")
     shipments = relationship("ShipmentRow", order_by="ShipmentRow.id", lazy="raise")
-    events = relationship("OrderEventRow", order_by="OrderEventRow.id", lazy="raise")
 
 
 class OrderLineRow(Base):
@@ -101,38 +94,6 @@ class ShipmentRow(Base):
     delivered_at = Column(DateTime, nullable=True)
 
 
-class OrderEventRow(Base):
-    """Every change to an order: what, from what to what, why, and by whom."""
-
-    __tablename__ = "order_events"
-    __table_args__ = (
-        Index("ix_order_events_order_id_id", "order_id", "id"),
-        # The staff dashboard's changes per day by reason and supplier: only
-        # the changes (not the progress steps), read from the index alone.
-        Index(
-            "ix_order_events_changes",
-            "occurred_at",
-            "reason_code",
-            "party_type",
-            "party_name",
-            postgresql_where=text(CHANGE_EVENTS_SQL),
-            sqlite_where=text(CHANGE_EVENTS_SQL),
-        ),
-    )
-
-    id = Column(Integer, primary_key=True)
-    order_id = Column(Integer, ForeignKey("orders.id"), nullable=False)
-    line_id = Column(Integer, ForeignKey("order_lines.id"), nullable=True)
-    field = Column(String(32), nullable=False)
-    old_value = Column(Text, nullable=True)
-    new_value = Column(Text, nullable=True)
-    reason_code = Column(String(64), nullable=True)
-    reason_text = Column(Text, nullable=True)
-    party_type = Column(String(16), nullable=True)
-    party_name = Column(String(200), nullable=True)
-    occurred_at = Column(DateTime, nullable=False)
-
-
 class FollowUpRequestRow(Base):
     """A customer asked the shop to find out something the order system lacks."""
 
@@ -142,6 +103,6 @@ class FollowUpRequestRow(Base):
     order_id = Column(Integer, ForeignKey("orders.id"), nullable=False, index=True)
     customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
     topic = Column(String(64), nullable=False)
-    event_id = Column(Integer, ForeignKey("order_events.id"), nullable=True)
+    event_id = Column(Integer, nullable=True)  # the change it is about (bot/memory/changes.py)
     status = Column(String(16), nullable=False, default="open")
     created_at = Column(DateTime, nullable=False)
