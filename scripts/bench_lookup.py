@@ -22,6 +22,7 @@ from bot.clock import shop_today
 from bot.database import create_db_engine, make_session_factory, upgrade_database
 from bot.generator import generate_orders
 from bot.memory.changes import OrderEventRow
+from bot.orders.remembered import RememberingOrders
 from bot.orders.sql.system import SqlOrderSystem
 from bot.orders.sql.tables import OrderRow
 from bot.settings import PROJECT_ROOT
@@ -88,7 +89,8 @@ def main() -> int:
         ]
     rng = random.Random(11)
     order_ids = [rng.randint(low, high) for _ in range(1000)]
-    system = SqlOrderSystem(factory)
+    # The orders as the assistant reads them: the shop's, with its change log laid over.
+    system = RememberingOrders(SqlOrderSystem(factory), factory)
 
     def select_one(_id: int) -> object:
         with factory() as session:
