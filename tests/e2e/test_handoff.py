@@ -18,6 +18,13 @@ from bot.memory.promises import PromiseRow
 from tests.e2e.chat_client import ChatClient
 from tests.e2e.conftest import SHOP_SECRET, RunningAssistant
 
+
+@pytest.fixture(scope="module", params=["sql", "http"])
+def order_system(request: pytest.FixtureRequest) -> str:
+    """Once against the demo shop, once against a separate shop behind the REST adapter."""
+    return str(request.param)
+
+
 STAFF_PASSWORD = "e2e-staff-password"
 
 

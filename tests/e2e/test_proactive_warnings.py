@@ -4,9 +4,9 @@ promises that are not kept are told without anyone asking."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import timedelta
 
+import pytest
 import requests
 
 from bot.clock import shop_today
@@ -16,10 +16,10 @@ from tests.e2e.chat_client import ChatClient
 from tests.e2e.conftest import ORDER_API_TOKEN, SHOP_SECRET, RunningAssistant
 
 
-def order_status(assistant: RunningAssistant, order_id: int) -> str:
-    path = assistant.env["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        return str(db.execute("select status from orders where id = ?", (order_id,)).fetchone()[0])
+@pytest.fixture(scope="module", params=["sql", "http"])
+def order_system(request: pytest.FixtureRequest) -> str:
+    """Once against the demo shop, once against a separate shop behind the REST adapter."""
+    return str(request.param)
 
 
 def test_erik_hears_the_gazelle_delay_live_and_chooses(assistant: RunningAssistant) -> None:
@@ -59,7 +59,7 @@ def test_erik_hears_the_gazelle_delay_live_and_chooses(assistant: RunningAssista
             assert "Ik wacht" in buttons and "Kosteloos annuleren" in buttons
             kept = "\n".join(await chat.say("wachten"))
             assert "blijft staan" in kept
-            assert order_status(assistant, 10001) == "changed"
+            assert assistant.order_status(10001) == "changed"
 
             # A second delay; this time the customer cancels.
             start = len(chat.received)
@@ -82,10 +82,14 @@ def test_erik_hears_the_gazelle_delay_live_and_chooses(assistant: RunningAssista
             await asyncio.sleep(1.0)
             confirm = "\n".join(await chat.say("annuleren"))
             assert "annuleren?" in confirm
-            assert order_status(assistant, 10001) == "changed"
+            assert assistant.order_status(10001) == "changed"
             done = "\n".join(await chat.say("ja"))
             assert "geannuleerd" in done
-            assert order_status(assistant, 10001) == "cancelled"
+            assert assistant.order_status(10001) == "cancelled"
+            if assistant.shop is not None:
+                # The separate shop was asked, over HTTP: read, and told to cancel.
+                asked = assistant.shop.api.faults.requests
+                assert "GET /orders/10001" in asked and "POST /orders/10001/cancel" in asked
 
     asyncio.run(scenario())
 
@@ -159,8 +163,8 @@ def test_the_intake_api_needs_its_token_and_a_valid_body(assistant: RunningAssis
     url = f"{assistant.web_url}/api/v1/supplier-delays"
     assert requests.post(url, json={}, timeout=10).status_code == 401
     bad = requests.post(
-        url,
-        json={"supplier": "Gazelle", "reason_code": "x"},
+        f"{assistant.web_url}/api/v1/orders/10001/events",
+        json={"field": "promised_date", "new_value": "morgen"},
         headers={"Authorization": f"Bearer {ORDER_API_TOKEN}"},
         timeout=10,
     )

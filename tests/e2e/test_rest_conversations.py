@@ -7,12 +7,19 @@ import uuid
 from datetime import timedelta
 
 import jwt
+import pytest
 import requests
 
 from bot.clock import shop_today
 from bot.dates import spoken_date
 from bot.identity import make_customer_token
 from tests.e2e.conftest import RASA_TOKEN, SHOP_SECRET, RunningAssistant
+
+
+@pytest.fixture(scope="module", params=["sql", "http"])
+def order_system(request: pytest.FixtureRequest) -> str:
+    """Once against the demo shop, once against a separate shop behind the REST adapter."""
+    return str(request.param)
 
 
 def new_sender() -> str:

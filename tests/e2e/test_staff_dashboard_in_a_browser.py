@@ -17,6 +17,13 @@ from bot.analytics.intent_labels import intent_label
 from tests.e2e.conftest import RASA_TOKEN, RunningAssistant
 from tests.e2e.test_shop_in_a_browser import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS
 
+
+@pytest.fixture(scope="module", params=["sql", "http"])
+def order_system(request: pytest.FixtureRequest) -> str:
+    """Once against the demo shop, once against a separate shop behind the REST adapter."""
+    return str(request.param)
+
+
 CANVASES = (
     "chart-reasons",
     "chart-suppliers",
