@@ -221,9 +221,39 @@ def reported_change_in(
     change goes into the assistant's change log, promises and deadlines
     follow it, and the customer is told. `order` is the shop's order now."""
     _check_value(change)
+    heard = last_heard(session, order.id, change)
+    if change.skip_unchanged and heard == change.new_value:
+        return IntakeResult()
+    old_value = change.old_value if change.old_value is not None else heard
+    if old_value is None:
+        # The shop's own value, when the change is not what the shop says now
+        # (a carrier's new estimate beside the shop's promised date).
+        shop_value = _shop_value(order, change)
+        old_value = shop_value if shop_value != change.new_value else None
     if change.field == "promised_date":
         renew_date_promise(session, order, date.fromisoformat(str(change.new_value)), now)
-    return record_and_tell(session, order.id, order.customer_id, change, change.old_value, now)
+    return record_and_tell(session, order.id, order.customer_id, change, old_value, now)
+
+
+def last_heard(session: Session, order_id: int, change: OrderChange) -> str | None:
+    """The newest value of this field of this order (this line) in the change log:
+    what the assistant last heard, which a platform's repeated state is compared to."""
+    query = select(OrderEventRow.new_value).where(
+        OrderEventRow.order_id == order_id, OrderEventRow.field == change.field
+    )
+    if change.line_id is not None:
+        query = query.where(OrderEventRow.line_id == change.line_id)
+    return session.execute(query.order_by(OrderEventRow.id.desc()).limit(1)).scalar()
+
+
+def _shop_value(order: Order, change: OrderChange) -> str | None:
+    if change.field == "promised_date":
+        return order.promised_date.isoformat() if order.promised_date else None
+    if change.field == "status":
+        return order.status
+    if change.field == "address":
+        return order.address
+    return None
 
 
 def record_and_tell(

@@ -31,9 +31,17 @@ from bot.memory.sources import (
     SourceFieldMarkRow,
     SourceOrderLinkRow,
 )
+from bot.orders.model import Order
 from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, ShipmentRow
-from bot.proactive.intake import IntakeError, OrderChange, order_change_in
-from bot.sources.change import ShipmentInfo, Source, SourceChange
+from bot.orders.system import OrderSystem, OrderSystemUnavailable
+from bot.proactive.intake import (
+    IntakeError,
+    IntakeResult,
+    OrderChange,
+    order_change_in,
+    reported_change_in,
+)
+from bot.sources.change import ShipmentInfo, Source, SourceChange, SourceUnavailable
 from bot.sources.inbox import as_delivery, naive_utc
 
 logger = logging.getLogger(__name__)
@@ -56,14 +64,20 @@ class Applied:
     handoff_ids: list[int] = field(default_factory=list)
 
 
-def order_id_for_number(session: Session, number: str) -> int | None:
-    """The shop's order with this number, locked for the change.
-
-    The demo shop's order ids are the numbers customers see ("10001")."""
+def _order_id(number: str) -> int | None:
+    """The order id an order system takes: the number customers see, as digits."""
     digits = number.strip().lstrip("#")
     if not digits.isascii() or not digits.isdigit() or len(digits) > MAX_ORDER_NUMBER_DIGITS:
         return None
-    order = session.get(OrderRow, int(digits), with_for_update=True)
+    return int(digits)
+
+
+def order_id_for_number(session: Session, number: str) -> int | None:
+    """The demo shop's order with this number, locked for the change.
+
+    The demo shop's order ids are the numbers customers see ("10001")."""
+    order_id = _order_id(number)
+    order = session.get(OrderRow, order_id, with_for_update=True) if order_id else None
     return int(order.id) if order is not None else None
 
 
@@ -106,11 +120,19 @@ def field_key(change: SourceChange) -> str:
 
 
 def apply_delivery(
-    sessions: sessionmaker[Session], source: Source, delivery_id: int, now: datetime
+    sessions: sessionmaker[Session],
+    source: Source,
+    delivery_id: int,
+    now: datetime,
+    shop: OrderSystem | None = None,
 ) -> Applied | None:
     """Work one delivery: its changes applied in one transaction with its new
     status. None when it was no longer pending. SourceUnavailable propagates
-    (the worker tries again later)."""
+    (the worker tries again later).
+
+    `shop`: the shop's own order system (ORDER_SYSTEM=http, a platform), which
+    already holds the change: read, never written; None: the demo shop, whose
+    tables the change is applied to."""
     with sessions() as session:
         row = session.get(SourceDeliveryRow, delivery_id)
         if row is None or row.status != PENDING:
@@ -119,13 +141,14 @@ def apply_delivery(
     changes = source.changes(delivery)
     link = source.order_link(delivery)
     numbers = known_numbers(sessions, source, changes, link)
+    orders = shop_orders(shop, changes, numbers) if shop is not None else None
     with sessions() as session, session.begin():
         row = session.get(SourceDeliveryRow, delivery_id, with_for_update=True)
         if row is None or row.status != PENDING:
             return None
         if link is not None:
             remember_link(session, source.name, *link)
-        outcome = apply_changes(session, source.name, changes, numbers, now)
+        outcome = apply_changes(session, source.name, changes, numbers, now, orders)
         row.status = outcome.status
         row.applied_at = now
         row.order_number = outcome.order_number
@@ -135,25 +158,50 @@ def apply_delivery(
     return outcome
 
 
+def shop_orders(
+    shop: OrderSystem, changes: list[SourceChange], numbers: dict[str, str]
+) -> dict[str, Order | None]:
+    """The shop's orders the changes name, read before the transaction (over
+    HTTP); an order system that is away: the delivery is tried again later."""
+    wanted = {c.order_number or numbers.get(c.platform_order_id or "") for c in changes}
+    found: dict[str, Order | None] = {}
+    for number in sorted(n for n in wanted if n):
+        order_id = _order_id(number)
+        try:
+            found[number] = shop.get_order(order_id) if order_id is not None else None
+        except OrderSystemUnavailable as error:
+            raise SourceUnavailable(f"order system unavailable: {error}") from error
+    return found
+
+
 def apply_changes(
     session: Session,
     source_name: str,
     changes: list[SourceChange],
     numbers: dict[str, str],
     now: datetime,
+    orders: dict[str, Order | None] | None = None,
 ) -> Applied:
+    """`orders`: the shop's own orders (read before); None: the demo shop's tables."""
     outcome = Applied()
     for change in changes:
         if change.platform_order_id and change.order_number:
             remember_link(session, source_name, change.platform_order_id, change.order_number)
         number = change.order_number or numbers.get(change.platform_order_id or "")
         outcome.order_number = outcome.order_number or number
-        order_id = order_id_for_number(session, number) if number else None
+        if orders is not None:
+            order = orders.get(number) if number else None
+            order_id = order.id if order is not None else None
+        else:
+            order_id = order_id_for_number(session, number) if number else None
         if order_id is None:
             outcome.unknown += 1
             continue
         try:
-            _apply_one(session, order_id, str(number), change, now, outcome)
+            if orders is not None and order is not None:
+                _report_one(session, order, str(number), change, now, outcome)
+            else:
+                _apply_one(session, order_id, str(number), change, now, outcome)
         except IntakeError as error:
             # The change cannot be applied (a line this order does not have):
             # the others still are; the error is kept on the delivery.
@@ -170,38 +218,99 @@ def _apply_one(
     now: datetime,
     outcome: Applied,
 ) -> None:
-    occurred = naive_utc(change.occurred_at) or now
-    key = field_key(change)
-    mark = session.get(SourceFieldMarkRow, (number, key))
-    if mark is not None and occurred < mark.occurred_at:
-        outcome.stale += 1
+    """A change the demo shop's tables take (bot/proactive/intake.py: order_change_in)."""
+    place = _in_order(session, number, change, now, outcome)
+    if place is None:
         return
     # Checked before anything is written: a change that fails leaves no trace
     # (the intake checks its values before it writes, too).
     line_id = _line_id(session, order_id, change)
     if change.shipment is not None:
-        _record_shipment(session, order_id, change.shipment, occurred)
-    result = order_change_in(
-        session,
-        OrderChange(
-            order_id=order_id,
-            field=change.field,
-            new_value=change.new_value,
-            reason_code=change.reason_code,
-            reason=change.reason_text,
-            party_type=change.party_type,
-            party_name=change.party_name or _carrier_of(session, order_id, change),
-            old_value=change.old_value,
-            line_id=line_id,
-            occurred_at=occurred,
-            skip_unchanged=True,
-        ),
-        now,
+        _record_shipment(session, order_id, change.shipment, place.occurred)
+    carrier = _carrier_of(session, order_id, change)
+    normalized = _order_change(order_id, change, line_id, carrier, place.occurred)
+    _count(session, place, order_change_in(session, normalized, now), outcome)
+
+
+def _report_one(
+    session: Session,
+    order: Order,
+    number: str,
+    change: SourceChange,
+    now: datetime,
+    outcome: Applied,
+) -> None:
+    """A change the shop's own system already holds: logged and told, never
+    written to the shop (bot/proactive/intake.py: reported_change_in)."""
+    place = _in_order(session, number, change, now, outcome)
+    if place is None:
+        return
+    line_id = next((line.id for line in order.lines if line.sku == change.line_sku), None)
+    if change.line_sku and line_id is None:
+        raise IntakeError(f"order {order.id} has no line with that SKU")
+    carrier = None
+    if change.party_type == "carrier":
+        carrier = next((s.carrier for s in reversed(order.shipments) if s.carrier), None)
+    normalized = _order_change(order.id, change, line_id, carrier, place.occurred)
+    _count(session, place, reported_change_in(session, order, normalized, now), outcome)
+
+
+@dataclass
+class _Place:
+    """Where a change falls among those applied to the same field of an order."""
+
+    number: str
+    key: str
+    occurred: datetime
+    mark: SourceFieldMarkRow | None
+
+
+def _in_order(
+    session: Session, number: str, change: SourceChange, now: datetime, outcome: Applied
+) -> _Place | None:
+    """None (counted stale) when a newer change to the same field was applied."""
+    occurred = naive_utc(change.occurred_at) or now
+    key = field_key(change)
+    mark = session.get(SourceFieldMarkRow, (number, key))
+    if mark is not None and occurred < mark.occurred_at:
+        outcome.stale += 1
+        return None
+    return _Place(number, key, occurred, mark)
+
+
+def _order_change(
+    order_id: int,
+    change: SourceChange,
+    line_id: int | None,
+    carrier: str | None,
+    occurred: datetime,
+) -> OrderChange:
+    """The intake's change; a platform repeats states, so the same one is no change."""
+    return OrderChange(
+        order_id=order_id,
+        field=change.field,
+        new_value=change.new_value,
+        reason_code=change.reason_code,
+        reason=change.reason_text,
+        party_type=change.party_type,
+        party_name=change.party_name or carrier,
+        old_value=change.old_value,
+        line_id=line_id,
+        occurred_at=occurred,
+        skip_unchanged=True,
     )
-    if mark is None:
-        session.add(SourceFieldMarkRow(order_number=number, field_key=key, occurred_at=occurred))
+
+
+def _count(session: Session, place: _Place, result: IntakeResult, outcome: Applied) -> None:
+    """Move the field's mark to this change and count what it did."""
+    if place.mark is None:
+        session.add(
+            SourceFieldMarkRow(
+                order_number=place.number, field_key=place.key, occurred_at=place.occurred
+            )
+        )
     else:
-        mark.occurred_at = occurred
+        place.mark.occurred_at = place.occurred
     if result.event_ids:
         outcome.applied += 1
     else:
@@ -251,7 +360,7 @@ def _line_id(session: Session, order_id: int, change: SourceChange) -> int | Non
 def _carrier_of(session: Session, order_id: int, change: SourceChange) -> str | None:
     """A carrier's event that does not name the carrier (Shopify's fulfillment
     events) is about the order's parcel: its carrier is the one to name."""
-    if change.party_type != "carrier":
+    if change.party_type != "carrier" or change.party_name:
         return None
     carrier = session.execute(
         select(ShipmentRow.carrier)

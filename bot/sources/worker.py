@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import utcnow
+from bot.orders.system import OrderSystem
 from bot.settings import SourceSettings
 from bot.sources.apply import Applied, apply_delivery
 from bot.sources.change import Source, SourceUnavailable
@@ -46,7 +47,11 @@ class SourceWorker:
         sources: Mapping[str, Source],
         on_handoffs: Callable[[list[int]], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        shop: OrderSystem | None = None,
     ) -> None:
+        """`shop`: the shop's own order system, read for the orders a change
+        names (ORDER_SYSTEM=http or a platform); None: the demo shop's tables."""
+        self.shop = shop
         self.settings = settings
         self.sessions = sessions
         self.sources = sources
@@ -102,7 +107,7 @@ class SourceWorker:
             mark_failed(self.sessions, delivery_id, f"source {source_name} is not configured")
             return None
         try:
-            outcome = apply_delivery(self.sessions, source, delivery_id, self.clock())
+            outcome = apply_delivery(self.sessions, source, delivery_id, self.clock(), self.shop)
         except SourceUnavailable as error:
             again = retry_later(
                 self.sessions, delivery_id, str(error), self.clock(), self.settings.max_attempts

@@ -82,7 +82,14 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
             for handoff_id in handoff_ids:
                 open_intake_ticket(settings, sessions, handoff_id)
 
-    source_worker = SourceWorker(settings.sources, sessions, sources, on_handoffs=open_tickets)
+    source_worker = SourceWorker(
+        settings.sources,
+        sessions,
+        sources,
+        on_handoffs=open_tickets,
+        # The demo shop's tables take a change; a shop's own system already has it.
+        shop=None if settings.order_system == "sql" else orders,
+    )
 
     @app.before_server_start
     async def bounded_pool(_app: Sanic, loop: asyncio.AbstractEventLoop) -> None:

@@ -4,19 +4,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.database import create_db_engine, make_session_factory
+from bot.database import create_db_engine, make_session_factory, upgrade_database
 from bot.memory.changes import OrderEventRow
 from bot.memory.sources import APPLIED, FAILED, IGNORED, UNKNOWN_ORDER, SourceOrderLinkRow
 from bot.memory.warnings import WarningRow
+from bot.orders.http_system import HttpOrderSystem
+from bot.orders.sql.system import SqlOrderSystem
 from bot.orders.sql.tables import OrderRow, ShipmentRow
 from bot.sources.apply import apply_changes
 from bot.sources.change import ShipmentInfo, SourceChange
 from tests.conftest import _seeded
+from tests.integration.order_api_server import OrderApiServer
 
 NOW = datetime(2026, 1, 1, 12, 0)
 T0 = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
@@ -210,3 +214,48 @@ def test_a_line_the_order_does_not_have_fails_only_that_change(
 
 def test_nothing_for_a_customer_is_ignored(shop: sessionmaker[Session]) -> None:
     assert apply(shop).status == IGNORED
+
+
+def test_a_shops_own_system_is_read_and_never_written(
+    shop: sessionmaker[Session], tmp_path: Path, today: date
+) -> None:
+    """ORDER_SYSTEM=http (or a platform): the shop already holds the change; the
+    assistant logs it and warns, comparing with what it heard before, not with
+    the shop (which says "cancelled" already when Shopify reports the cancel)."""
+    memory_url = f"sqlite:///{tmp_path / 'memory.db'}"
+    upgrade_database(memory_url)
+    memory = make_session_factory(create_db_engine(memory_url))
+    with OrderApiServer(SqlOrderSystem(shop), api_key="k") as api:
+        system = HttpOrderSystem(api.url, api_key="k", timeout=2, retries=0)
+        SqlOrderSystem(shop).cancel_order(10005, "geannuleerd in de webwinkel")
+        cancelled = SourceChange(
+            source="shopify",
+            field="status",
+            new_value="cancelled",
+            occurred_at=T0,
+            order_number="10005",
+            reason_code="cancelled_by_customer",
+            party_type="customer",
+        )
+        attempt = SourceChange(
+            source="sendcloud",
+            field="shipment_status",
+            new_value="exception",
+            occurred_at=T0,
+            order_number="10003",
+            reason_code="delivery_attempt_failed",
+            party_type="carrier",
+        )
+        orders = {"10005": system.get_order(10005), "10003": system.get_order(10003)}
+        before = system.get_order(10003)
+        with memory() as session, session.begin():
+            outcome = apply_changes(session, "shopify", [cancelled, attempt], {}, NOW, orders)
+        assert (outcome.status, outcome.applied, len(outcome.warning_ids)) == ("applied", 2, 2)
+        with memory() as session, session.begin():
+            again = apply_changes(session, "shopify", [cancelled], {}, NOW, orders)
+        assert (again.applied, again.unchanged) == (0, 1)
+        assert system.get_order(10003) == before  # the parcel stays the shop's business
+    with memory() as session:
+        logged = {e.order_id: e for e in session.execute(select(OrderEventRow)).scalars()}
+    assert (logged[10005].new_value, logged[10005].old_value) == ("cancelled", None)
+    assert logged[10003].party_name == "PostNL"  # the carrier of the shop's parcel
