@@ -95,6 +95,11 @@ def derived_secret(secret: str, purpose: str) -> str:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
+# Where the shop's orders are read: the demo shop's tables (sql), a shop's REST
+# API (http, bot/orders/http_system.py), or the platform's own API (docs/shops/).
+ORDER_SYSTEMS = ("sql", "http", "shopify", "woocommerce")
+
+
 class SettingsError(ValueError):
     """A setting is present but cannot be used."""
 
@@ -113,10 +118,14 @@ class SourceSettings:
     shopify_admin_token: str  # Admin API access token (read_orders)
     shopify_api_version: str
     shopify_api_url: str  # empty: https://<shop domain>
+    shopify_promised_date_metafield: str  # ORDER_SYSTEM=shopify: the order's dates
+    shopify_original_date_metafield: str
     woocommerce_webhook_secret: str
     woocommerce_url: str  # https://my-shop.nl
     woocommerce_consumer_key: str
     woocommerce_consumer_secret: str
+    woocommerce_promised_date_meta: str  # ORDER_SYSTEM=woocommerce: the order's dates
+    woocommerce_original_date_meta: str
     sendcloud_webhook_secret: str  # the integration's secret key
     sendcloud_public_key: str
     sendcloud_secret_key: str
@@ -132,12 +141,23 @@ def _source_settings(demo: bool) -> SourceSettings:
         shopify_webhook_secret=_secret("SHOPIFY_WEBHOOK_SECRET", demo),
         shopify_shop_domain=_text("SHOPIFY_SHOP_DOMAIN"),
         shopify_admin_token=_text("SHOPIFY_ADMIN_TOKEN"),
-        shopify_api_version=_text("SHOPIFY_API_VERSION", "2024-10"),
+        # 2025-01: the first version with the fulfillment hold webhooks.
+        shopify_api_version=_text("SHOPIFY_API_VERSION", "2025-01"),
         shopify_api_url=_text("SHOPIFY_API_URL").rstrip("/"),
+        shopify_promised_date_metafield=_text(
+            "SHOPIFY_PROMISED_DATE_METAFIELD", "custom.promised_date"
+        ),
+        shopify_original_date_metafield=_text(
+            "SHOPIFY_ORIGINAL_DATE_METAFIELD", "custom.original_promised_date"
+        ),
         woocommerce_webhook_secret=_secret("WOOCOMMERCE_WEBHOOK_SECRET", demo),
         woocommerce_url=_text("WOOCOMMERCE_URL").rstrip("/"),
         woocommerce_consumer_key=_text("WOOCOMMERCE_CONSUMER_KEY"),
         woocommerce_consumer_secret=_text("WOOCOMMERCE_CONSUMER_SECRET"),
+        woocommerce_promised_date_meta=_text("WOOCOMMERCE_PROMISED_DATE_META", "_promised_date"),
+        woocommerce_original_date_meta=_text(
+            "WOOCOMMERCE_ORIGINAL_DATE_META", "_original_promised_date"
+        ),
         sendcloud_webhook_secret=_secret("SENDCLOUD_WEBHOOK_SECRET", demo),
         sendcloud_public_key=_text("SENDCLOUD_PUBLIC_KEY"),
         sendcloud_secret_key=_text("SENDCLOUD_SECRET_KEY"),
@@ -154,7 +174,7 @@ def _source_settings(demo: bool) -> SourceSettings:
 @dataclass(frozen=True)
 class Settings:
     database_url: str
-    order_system: str  # "sql" or "http"
+    order_system: str  # one of ORDER_SYSTEMS
     order_api_url: str
     order_api_key: str
     order_api_timeout: float
@@ -249,9 +269,13 @@ def _default_database_url() -> str:
 def load_settings() -> Settings:
     """Read the settings from the environment (call it; never cache at import)."""
     order_system = _text("ORDER_SYSTEM", "sql").lower()
-    if order_system not in {"sql", "http"}:
-        raise SettingsError(f"ORDER_SYSTEM must be 'sql' or 'http', got {order_system!r}")
+    if order_system not in ORDER_SYSTEMS:
+        raise SettingsError(
+            f"ORDER_SYSTEM must be one of {', '.join(ORDER_SYSTEMS)}, got {order_system!r}"
+        )
     demo = _flag("DEMO_SHOP", False)
+    sources = _source_settings(demo)
+    _check_order_system(order_system, sources)
     # Outside the demo a missing secret stays empty: `check_secrets` stops the start.
     shop_secret = _secret("SHOP_TOKEN_SECRET", demo)
     language = _text("DEFAULT_LANGUAGE", "nl").lower()
@@ -355,8 +379,29 @@ def load_settings() -> Settings:
         verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 15),
         verification_client_lock_failures=_int("VERIFICATION_CLIENT_LOCK_FAILURES", 30),
         notifier_max_backoff_seconds=_float("NOTIFIER_MAX_BACKOFF_SECONDS", 600.0),
-        sources=_source_settings(demo),
+        sources=sources,
     )
+
+
+def _check_order_system(order_system: str, sources: SourceSettings) -> None:
+    """A platform as the order system needs its API credentials (docs/shops/)."""
+    if order_system == "http" and not _text("ORDER_API_URL"):
+        raise SettingsError("ORDER_SYSTEM=http needs ORDER_API_URL")
+    if order_system == "shopify" and not (
+        (sources.shopify_shop_domain or sources.shopify_api_url) and sources.shopify_admin_token
+    ):
+        raise SettingsError(
+            "ORDER_SYSTEM=shopify needs SHOPIFY_SHOP_DOMAIN and SHOPIFY_ADMIN_TOKEN"
+        )
+    if order_system == "woocommerce" and not (
+        sources.woocommerce_url
+        and sources.woocommerce_consumer_key
+        and sources.woocommerce_consumer_secret
+    ):
+        raise SettingsError(
+            "ORDER_SYSTEM=woocommerce needs WOOCOMMERCE_URL, WOOCOMMERCE_CONSUMER_KEY "
+            "and WOOCOMMERCE_CONSUMER_SECRET"
+        )
 
 
 def _key_prefix() -> str:

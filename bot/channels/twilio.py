@@ -34,6 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.bootstrap import customer_texts
 from bot.channels.addresses import twilio_recipient, twilio_sender
 from bot.channels.platform_api import PlatformClient
 from bot.channels.receipts import ReceiptedOutput
@@ -41,7 +42,7 @@ from bot.channels.telegram import split_text
 from bot.channels.whatsapp import TEMPLATE_KEY
 from bot.language import detect_language
 from bot.settings import Settings, load_settings
-from bot.texts import Catalog, load_catalog
+from bot.texts import Catalog
 
 logger = logging.getLogger(__name__)
 
@@ -164,11 +165,7 @@ class TwilioInput(InputChannel):
         # The address Twilio posts to, as set in Twilio's console: what it signs.
         self.webhook_url = webhook_url
         self.default_language = settings.default_language
-        self.catalog = load_catalog(
-            settings.reason_texts_path,
-            settings.message_texts_path,
-            {"shop": settings.shop_name, "contact": settings.shop_contact},
-        )
+        self.catalog = customer_texts(settings)
         self.api = PlatformClient(
             "Twilio", settings.twilio_api_url, auth=aiohttp.BasicAuth(account_sid, auth_token)
         )

@@ -36,12 +36,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, text
 from sanic.response import json as json_response
 
-from bot.database import create_db_engine, make_session_factory
-from bot.orders.factory import build_order_system
+from bot.bootstrap import build_parts
 from bot.settings import Settings
 from bot.sources.registry import build_sources, load_status_tables
 from bot.sources.worker import SourceWorker
-from bot.texts import load_catalog
 from bot.web.admin_api import add_admin_api
 from bot.web.auth import bearer_matches
 from bot.web.blocking import database_down, use_bounded_pool
@@ -62,13 +60,8 @@ def create_app(settings: Settings, name: str = "order_assistant_web") -> Sanic:
     app = Sanic(name)
     # Sanic refuses a longer body (413) before it is read into memory.
     app.config.REQUEST_MAX_SIZE = settings.max_intake_bytes
-    sessions = make_session_factory(create_db_engine(settings.database_url))
-    catalog = load_catalog(
-        settings.reason_texts_path,
-        settings.message_texts_path,
-        {"shop": settings.shop_name, "contact": settings.shop_contact},
-    )
-    orders = build_order_system(settings, sessions)
+    parts = build_parts(settings)
+    sessions, catalog, orders = parts.sessions, parts.catalog, parts.orders
     site = ShopSite(settings, catalog, orders, sessions) if settings.demo_shop else None
     if site is not None:
         add_shop_site(app, site)

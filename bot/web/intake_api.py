@@ -150,7 +150,7 @@ def add_intake_api(
 ) -> None:
     """`shop` is read for a reported change when the orders live in the shop's
     own system (ORDER_SYSTEM=http); the demo shop's are changed here."""
-    shop_applies_changes = settings.order_system == "http"
+    shop_applies_changes = settings.order_system != "sql"
     intake = Intake(settings, sessions)
     background: set[asyncio.Task[None]] = set()
 
@@ -218,7 +218,8 @@ def add_intake_api(
             # reports each order's change.
             return json_response(
                 {
-                    "error": "with ORDER_SYSTEM=http the shop moves its own orders: report "
+                    "error": f"with ORDER_SYSTEM={settings.order_system} the shop moves its own "
+                    "orders: report "
                     "each order's change with POST /api/v1/orders/{id}/events"
                 },
                 status=409,
