@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.analytics.question_counter import QuestionCounter
+from bot.bootstrap import build_parts
 from bot.clock import shop_today
-from bot.orders.factory import build_order_system, build_session_factory
 from bot.orders.remembered import RememberedOrders
 from bot.settings import Settings, load_settings
-from bot.texts import Catalog, load_catalog
+from bot.texts import Catalog
 
 
 @dataclass
@@ -30,19 +30,13 @@ _current: Services | None = None
 
 
 def build_services(settings: Settings | None = None) -> Services:
-    settings = settings or load_settings()
-    catalog = load_catalog(
-        settings.reason_texts_path,
-        settings.message_texts_path,
-        {"shop": settings.shop_name, "contact": settings.shop_contact},
-    )
-    sessions = build_session_factory(settings)
+    parts = build_parts(settings or load_settings())
     return Services(
-        settings=settings,
-        catalog=catalog,
-        orders=build_order_system(settings, sessions),
-        sessions=sessions,
-        questions=QuestionCounter(settings),
+        settings=parts.settings,
+        catalog=parts.catalog,
+        orders=parts.orders,
+        sessions=parts.sessions,
+        questions=QuestionCounter(parts.settings),
     )
 
 
