@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.changes import Change, all_problem_changes, told_marker, unseen_changes
+from bot.changes import Change, all_problem_changes, changes_in, told_marker, unseen_changes
 from bot.explain import Explainer
 from bot.identity import Identity
-from bot.orders.model import Order
+from bot.orders.model import SHIPMENT_SETBACKS, Order
 from bot.orders.remembered import RememberedOrders
 from bot.orders.system import OrderSystemUnavailable
 from bot.texts import Catalog
@@ -177,12 +177,14 @@ class OrderAssistant:
                 self._tell_changes(order, reply)
                 continue
             status_key = order.status if order.status != "changed" else "processing"
+            # Where the parcel is now beats why the date moved before.
+            why = self._parcel_news(order) if order.shipments else []
             reply.messages.append(
                 " ".join(
                     [
                         self.text(f"status_{status_key}", order=self.explainer.order_title(order)),
                         self._state_sentence(order),
-                        *self._latest_reason(order),
+                        *(why or self._latest_reason(order)),
                     ]
                 )
             )
@@ -245,31 +247,27 @@ class OrderAssistant:
             self._remember_told(order, recap)
         return reply
 
+    def _parcel_news(self, order: Order) -> list[str]:
+        """The carrier's latest word when it is a problem the customer must know
+        (a failed attempt, customs, returned, at a pickup point): what, why and
+        what now, whenever they ask where the parcel is; it counts as told."""
+        latest = next((e for e in reversed(order.events) if e.field == "shipment_status"), None)
+        if latest is None or latest.new_value not in SHIPMENT_SETBACKS:
+            return []
+        news = changes_in(order, [latest])
+        explanation = self.explainer.explain(order, news)
+        self._remember_told(order, news)
+        return [*explanation.facts, *explanation.next_steps]
+
     def _tracking(self, orders: list[Order]) -> Reply:
         reply = Reply()
         for order in self._relevant(orders):
             title = self.explainer.order_title(order)
-            links = [s for s in order.shipments if s.tracking_url]
-            if links:
-                for shipment in links:
-                    reply.messages.append(
-                        self.text(
-                            "tracking_link",
-                            order=title,
-                            carrier=shipment.carrier,
-                            url=shipment.tracking_url,
-                        )
-                    )
-            elif order.shipments:
-                shipment = order.shipments[-1]
-                reply.messages.append(
-                    " ".join(
-                        [
-                            self.text("tracking_no_link", order=title, carrier=shipment.carrier),
-                            self._state_sentence(order),
-                        ]
-                    )
-                )
+            if order.shipments:
+                messages = self._parcels(order, title)
+                # The carrier's latest problem goes with the parcel it is about.
+                messages[-1] = " ".join([messages[-1], *self._parcel_news(order)])
+                reply.messages.extend(messages)
             elif order.fulfilment == "pickup":
                 reply.messages.append(
                     " ".join(
@@ -286,6 +284,24 @@ class OrderAssistant:
                     )
                 )
         return reply
+
+    def _parcels(self, order: Order, title: str) -> list[str]:
+        """A tracking link per parcel that has one; else the carrier and the state."""
+        links = [s for s in order.shipments if s.tracking_url]
+        if links:
+            return [
+                self.text("tracking_link", order=title, carrier=s.carrier, url=s.tracking_url)
+                for s in links
+            ]
+        carrier = order.shipments[-1].carrier
+        return [
+            " ".join(
+                [
+                    self.text("tracking_no_link", order=title, carrier=carrier),
+                    self._state_sentence(order),
+                ]
+            )
+        ]
 
     def _list_orders(self, orders: list[Order]) -> Reply:
         lines = [self.text("orders_heading", count=len(orders))]

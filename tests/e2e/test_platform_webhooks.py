@@ -145,5 +145,8 @@ def test_a_sendcloud_failed_attempt_reaches_sam_in_english(assistant: RunningAss
             assert seconds < 15
             assert "PostNL" in warning
             assert "Delivery attempt failed" in warning
+            # "Where is my parcel?" names the carrier's event, not just "on its way".
+            where = "\n".join(await chat.say("where is my parcel?"))
+            assert "tried to deliver your parcel" in where, where
 
     asyncio.run(scenario())

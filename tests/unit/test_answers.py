@@ -575,3 +575,61 @@ def test_tracking_does_not_call_a_shipped_order_unshipped(catalog: Catalog, toda
         "tracking_not_shipped", "nl", order=title(catalog, 10002, "Fietshelm Urban M")
     )
     assert not_shipped not in reply.messages[0]
+
+
+def test_tracking_names_the_carriers_latest_problem(catalog: Catalog, today: date) -> None:
+    """ "Waar is mijn pakket?" after Sendcloud reported a failed attempt: the link,
+    and what the carrier said, why, and what happens now; told, so said once."""
+    attempt = make_event(
+        3,
+        field="shipment_status",
+        old="in_transit",
+        new="exception",
+        reason_code="delivery_attempt_failed",
+        reason_text="Delivery attempt failed",
+        party_type="carrier",
+        party_name="PostNL",
+        order_id=10002,
+    )
+    helmet = shipped_helmet(today, events=[status_event(2, "processing", "shipped"), attempt])
+    orders = shop(helmet)
+    reply = ask(orders, catalog, today, "tracking", language="en")
+    [message] = reply.messages
+    assert message.startswith(
+        catalog.message(
+            "tracking_link",
+            "en",
+            order=title(catalog, 10002, "Fietshelm Urban M", "en"),
+            carrier="PostNL",
+            url=TRACKING_URL,
+        )
+    )
+    assert catalog.message("change_shipment_problem", "en") in message
+    assert "PostNL tried to deliver your parcel, but could not." in message
+    assert "Delivery attempt failed" in message
+    assert orders.informed_calls == [(10002, 3)]
+    # A parcel on its way with nothing wrong: only the link.
+    fine = ask(shop(shipped_helmet(today)), catalog, today, "tracking", language="en")
+    assert "could not" not in said(fine)
+
+
+def test_the_status_of_a_parcel_in_trouble_names_the_carriers_event(
+    catalog: Catalog, today: date
+) -> None:
+    """ "Waar is mijn pakket?" (read as a status question) after a failed attempt
+    that was already told: not just "onderweg", but what the carrier said."""
+    attempt = make_event(
+        3,
+        field="shipment_status",
+        old="in_transit",
+        new="exception",
+        reason_code="delivery_attempt_failed",
+        party_type="carrier",
+        party_name="PostNL",
+        order_id=10002,
+    )
+    helmet = shipped_helmet(
+        today, events=[status_event(2, "processing", "shipped"), attempt], informed_event_id=3
+    )
+    reply = ask(shop(helmet), catalog, today, "status")
+    assert "PostNL heeft geprobeerd je pakket te bezorgen, maar dat is niet gelukt." in said(reply)
