@@ -1,4 +1,5 @@
-"""nginx limits requests per client address on /webhooks and /socket.io, and
+"""nginx limits requests per client address on /webhooks and /socket.io (the
+shop platforms' /sources/ far less), and
 leaves loopback (the cluster's own tests and benchmarks) alone: the rendered
 configuration, run by a real nginx in front of a stand-in upstream."""
 
@@ -82,7 +83,7 @@ def statuses(port: int, path: str, count: int) -> Counter[int]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     seen: Counter[int] = Counter()
     for _ in range(count):
-        if path.startswith("/webhooks/"):
+        if path.startswith(("/webhooks/", "/sources/")):
             connection.request("POST", path, body=b"{}", headers={"Content-Type": "text/json"})
         else:
             connection.request("GET", path)
@@ -133,7 +134,11 @@ def test_any_other_address_is_limited(
             seen = statuses(port, path, 150)
             assert seen[429] > 0, (path, seen)
             assert seen[200] >= 60, (path, seen)  # a burst of a real customer's size passes
-        # The platforms' webhooks have a limit of their own, far higher.
+        # The platforms' webhooks have a limit of their own, far higher: the
+        # messaging platforms' and the shop platforms' (to the web service).
         assert statuses(port, "/webhooks/telegram/webhook", 150) == Counter({200: 150})
+        time.sleep(6)  # the platforms' zone drains (100 a second)
+        shops = statuses(port, "/sources/shopify", 800)
+        assert shops[200] >= 500 and shops[429] > 0, shops  # a bulk edit's burst passes
     finally:
         stop(process)
