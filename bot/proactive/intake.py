@@ -333,12 +333,7 @@ def is_setback(change: OrderChange) -> bool:
 
 def _current(session: Session, order: OrderRow, change: OrderChange) -> str | None:
     if change.field in ("hold", "shipment_status"):
-        last = session.execute(
-            select(OrderEventRow.new_value)
-            .where(OrderEventRow.order_id == order.id, OrderEventRow.field == change.field)
-            .order_by(OrderEventRow.id.desc())
-            .limit(1)
-        ).scalar()
+        last = last_heard(session, order.id, change)
         return last if last is not None else ("released" if change.field == "hold" else None)
     if change.field == "promised_date":
         return order.promised_date.isoformat() if order.promised_date else None

@@ -141,12 +141,8 @@ class SourceReport:
 
 
 def source_report(sessions: sessionmaker[Session], source: str, errors: int = 5) -> SourceReport:
+    last = last_received(sessions, source)
     with sessions() as session:
-        last = session.execute(
-            select(func.max(SourceDeliveryRow.received_at)).where(
-                SourceDeliveryRow.source == source
-            )
-        ).scalar()
         counts = {
             str(status): int(count)
             for status, count in session.execute(

@@ -39,23 +39,24 @@ def build_sources(settings: SourceSettings) -> dict[str, Source]:
             consumer_secret=settings.woocommerce_consumer_secret or None,
         )
     if settings.sendcloud_webhook_secret:
-        sendcloud = SendcloudSource(
+        sources["sendcloud"] = SendcloudSource(
             secret=settings.sendcloud_webhook_secret,
             public_key=settings.sendcloud_public_key or None,
             secret_key=settings.sendcloud_secret_key or None,
             base_url=settings.sendcloud_api_url,
         )
-        sources["sendcloud"] = sendcloud
     return sources
 
 
 def load_status_tables(sources: dict[str, Source]) -> None:
     """Sendcloud's status numbers differ between accounts: read them once at
     start-up; the documented table stays when its API is away."""
+    from bot.sources.sendcloud import SendcloudSource
+
     sendcloud = sources.get("sendcloud")
-    if sendcloud is None:
+    if not isinstance(sendcloud, SendcloudSource):
         return
     try:
-        sendcloud.load_status_table()  # type: ignore[attr-defined]
+        sendcloud.load_status_table()
     except SourceUnavailable as error:
         logger.warning("sendcloud status table not read, the documented one is used (%s)", error)
