@@ -1,58 +1,17 @@
-"""Making up for it in the conversation: offers beside an answer about a delay,
-and the customer's "yes please"."""
+"""The customer's "yes please" to an offer that makes up for a setback
+(bot/usecases/offers.py); the offers themselves come with warnings and answers."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.offers import offers_for, policy
-from actions.services import Services, services
-from actions.turn import Turn, entity_value, identified_orders, read_turn
-from actions.warnings import customer_of
-from bot.clock import utcnow
-from bot.compensation.ledger import accept
-from bot.compensation.present import money
-from bot.compensation.rules import UpsellError, check_no_upsell
-from bot.orders.system import OrderSystemUnavailable
-
-logger = logging.getLogger(__name__)
-
-# Answers about a delay, where an offer to make up for it belongs.
-OFFER_AFTER = ("changes", "why_late", "delivery_date", "status")
-
-
-def offer_in_conversation(
-    dispatcher: CollectingDispatcher,
-    found: Services,
-    turn: Turn,
-    question: str,
-    answer: list[str],
-) -> None:
-    """After an answer about the order: what the rules give and was not offered yet."""
-    if question not in OFFER_AFTER or not turn.identity.is_known:
-        return
-    try:
-        orders = identified_orders(turn, found)
-    except OrderSystemUnavailable:
-        return
-    lines = offers_for(
-        found, [order for order in orders if order.is_open], turn.language, "conversation"
-    )
-    if not lines:
-        return
-    try:
-        check_no_upsell([*answer, *(line.text for line in lines)])
-    except UpsellError:
-        logger.error("compensation kept back: the answer promotes something")
-        return
-    for line in lines:
-        dispatcher.utter_message(
-            text=line.text, buttons=[{"title": line.accept_title, "payload": line.payload}]
-        )
+from actions.services import services
+from actions.turn import entity_value, read_turn
+from bot.usecases.asker import customer_of
+from bot.usecases.offers import accept_offer
 
 
 class ActionAcceptCompensation(Action):
@@ -66,20 +25,14 @@ class ActionAcceptCompensation(Action):
     ) -> list[dict[str, Any]]:
         found = services()
         turn = read_turn(tracker, found)
-        events = turn.language_events(tracker)
-        customer_id = customer_of(turn, found)
         raw = str(entity_value(tracker, "compensation_id") or "")
-        if customer_id is None:
-            dispatcher.utter_message(text=found.catalog.message("identity_needed", turn.language))
-            return events
-        taken = accept(found.sessions, int(raw) if raw.isdigit() else None, customer_id, utcnow())
-        rule = policy(found).rule(taken.rule) if taken else None
-        if taken is None or rule is None:
-            dispatcher.utter_message(
-                text=found.catalog.message("compensation_not_found", turn.language)
-            )
-            return events
-        logger.info("compensation %s accepted by customer %s", taken.id, customer_id)
-        value = money(taken.value_cents, taken.currency, turn.language)
-        dispatcher.utter_message(text=rule.text("accepted", turn.language, value))
-        return events
+        with found.work() as work:
+            customer_id = customer_of(work, turn.asker)
+            if customer_id is None:
+                said = work.text("identity_needed", turn.language)
+            else:
+                compensation_id = int(raw) if raw.isdigit() else None
+                accepted = accept_offer(work, compensation_id, customer_id, turn.language)
+                said = accepted or work.text("compensation_not_found", turn.language)
+        dispatcher.utter_message(text=said)
+        return turn.language_events(tracker)

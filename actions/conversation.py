@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import consecutive_fallbacks, hand_over
 from actions.services import services
 from actions.turn import read_turn
-from actions.warnings import customer_of, show_unshown, visible_orders
+from actions.warnings import news_first
 from bot.orders.system import OrderSystemUnavailable
 
 # Intents answered by one fixed message (its key in messages.yml).
@@ -52,12 +52,8 @@ class ActionGreet(Action):
         else:
             _say(dispatcher, "greet", turn.language)
         events = turn.language_events(tracker)
-        customer_id = customer_of(turn, found)
-        if customer_id is not None:
-            events += show_unshown(
-                dispatcher, found, tracker, customer_id, turn.language, visible_orders(turn)
-            )
-        return events
+        with found.work() as work:
+            return events + news_first(dispatcher, tracker, found, work, turn.asker)
 
 
 class ActionReplySmalltalk(Action):

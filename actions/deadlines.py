@@ -13,17 +13,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.follow_up import ask_a_colleague
 from actions.services import Services, services
-from actions.turn import Turn, identified_orders, read_turn
-from actions.warnings import Choice, _OrderChoice, customer_of
+from actions.turn import Turn, read_turn
+from actions.warnings import _OrderChoice
 from bot.clock import utcnow
 from bot.deadlines.parse import ParsedDeadline, parse_deadline
 from bot.deadlines.service import (
     Assessment,
     ShopOptions,
     assess,
-    end_reminders,
     remind_before_cutoff,
     save_deadline,
     shop_now,
@@ -31,6 +29,10 @@ from bot.deadlines.service import (
 from bot.explain import Explainer
 from bot.orders.model import Order
 from bot.orders.system import OrderSystemUnavailable
+from bot.usecases import order_choices
+from bot.usecases.asker import customer_of, identified_orders
+from bot.usecases.order_choices import Choice
+from bot.usecases.work import Work
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +67,15 @@ def _from_pending(raw: Any) -> ParsedDeadline | None:
         return None
 
 
-def _orders_of(turn: Turn, found: Services) -> list[Order]:
-    orders = identified_orders(turn, found)
-    if turn.order_number is not None:
-        return orders
-    return [order for order in orders if order.is_open]
+def _orders_of(turn: Turn, found: Services) -> tuple[list[Order], int | None]:
+    """The orders the deadline may be about (the one named, else the open
+    ones) and their customer. Raises OrderSystemUnavailable."""
+    with found.work() as work:
+        orders = identified_orders(work, turn.asker)
+        customer_id = customer_of(work, turn.asker)
+    if turn.order_number is None:
+        orders = [order for order in orders if order.is_open]
+    return orders, customer_id
 
 
 def tell_deadline(
@@ -83,7 +89,7 @@ def tell_deadline(
     whether it works, and if not, what the shop can do."""
     language = turn.language
     try:
-        orders = _orders_of(turn, found)
+        orders, customer_id = _orders_of(turn, found)
     except OrderSystemUnavailable:
         dispatcher.utter_message(
             text=found.catalog.message("error_order_system_unavailable", language)
@@ -95,7 +101,7 @@ def tell_deadline(
         dispatcher.utter_message(text=found.catalog.message(key, language))
         return [SlotSet("pending_deadline", _pending(parsed) if orders else None)]
     order = orders[0]
-    customer_id = customer_of(turn, found) or order.customer_id
+    customer_id = customer_id or order.customer_id
     now = utcnow()
     try:
         save_deadline(found.sessions, order.id, customer_id, parsed, language, now)
@@ -238,33 +244,11 @@ class ActionNoteDeadline(Action):
 
 
 class ActionChooseExpress(_OrderChoice):
-    """'Met spoed versturen' / 'Ophalen in de winkel': staff arrange it and the
-    customer hears by when; the reminder before the cut-off is no longer needed."""
+    """'Met spoed versturen' / 'Ophalen in de winkel' (bot/usecases/order_choices.py)."""
 
     def name(self) -> str:
         return "action_choose_express"
 
-    def act(self, choice: Choice) -> list[dict[str, Any]]:
-        found, language = choice.found, choice.turn.language
-        store = choice.turn.intent == "choose_store_pickup"
-        location = found.settings.store_pickup_location
-        if store and not location:
-            choice.say("request_human")  # the shop has no store: a person helps on
-            return []
-        try:
-            when = ask_a_colleague(
-                found,
-                choice.customer_id,
-                choice.order_id,
-                "store_pickup" if store else "express",
-                language,
-            )
-        except OrderSystemUnavailable:
-            choice.say("error_order_system_unavailable")
-            return []
-        end_reminders(found.sessions, choice.order_id, utcnow())
-        if store:
-            choice.say("store_pickup_ok", order=choice.title(), location=location, when=when)
-        else:
-            choice.say("express_ok", order=choice.title(), when=when)
-        return []
+    def choose(self, work: Work, turn: Turn, order_id: int | None) -> Choice:
+        store = turn.intent == "choose_store_pickup"
+        return order_choices.arrange_delivery(work, turn.asker, order_id, store)

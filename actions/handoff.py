@@ -22,29 +22,17 @@ from rasa_sdk.events import (
     SlotSet,
 )
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
+from actions.say import say
 from actions.services import Services, services
-from actions.turn import Turn, identified_orders, read_turn
-from actions.warnings import customer_of, show_unshown, visible_orders
-from bot.clock import shop_local, utcnow
-from bot.deadlines.service import load_deadlines
-from bot.explain import Explainer
+from actions.turn import Turn, read_turn
+from actions.warnings import news_first
+from bot.clock import utcnow
 from bot.handoff import queue
-from bot.handoff.conversation import customers_words, recent_lines
-from bot.handoff.hours import ServiceHours
-from bot.handoff.zendesk import open_ticket
-from bot.orders.system import OrderSystemUnavailable
-from bot.proactive.promises import promise_callback
+from bot.handoff.conversation import recent_lines
+from bot.usecases import handover
 
 logger = logging.getLogger(__name__)
-
-
-def _orders_of(turn: Turn, found: Services) -> list[int]:
-    try:
-        return [order.id for order in identified_orders(turn, found)]
-    except OrderSystemUnavailable:
-        return list(turn.identity.verified_order_ids)
 
 
 def hand_over(
@@ -54,66 +42,17 @@ def hand_over(
     turn: Turn,
     reason: str,
 ) -> list[dict[str, Any]]:
-    """Queue the handoff with its context, tell the customer when a person answers
-    (a promise), and pause the assistant. When the queue cannot be written, say
-    how to reach the shop instead and stay: the customer is never left hanging."""
-    settings = found.settings
-    customer_id = customer_of(turn, found)
-    now = utcnow()
-    hours = ServiceHours(
-        settings.service_days, settings.service_start, settings.service_end, settings.shop_timezone
-    )
-    opening, answer_by = hours.answer_window(now, settings.handoff_answer_minutes)
-    said = recent_lines(tracker.events)
-    order_ids = _orders_of(turn, found)
-    deadlines = [d.day for d in load_deadlines(found.sessions, order_ids).values()]
-    request = queue.HandoffRequest(
-        reason=reason,
-        mood=turn.mood,
-        language=turn.language,
-        customer_id=customer_id,
-        order_ids=order_ids,
-        question=customers_words(said),
-        said=said,
-        deadline=min(deadlines, default=None),  # the most urgent one
-        sender_id=tracker.sender_id,
-        channel=tracker.get_latest_input_channel(),
-    )
-    try:
-        with found.sessions() as session, session.begin():
-            handoff_id = queue.open_handoff(session, request, now)
-            if customer_id is not None:
-                order_id = request.order_ids[0] if len(request.order_ids) == 1 else None
-                promise = promise_callback(session, customer_id, order_id, answer_by, now)
-                session.flush()
-                queue.set_promise(session, handoff_id, promise.id)
-    except SQLAlchemyError as error:
-        logger.error("handoff not queued: %s", type(error).__name__)
-        dispatcher.utter_message(text=found.catalog.message("request_human", turn.language))
-        return turn.language_events(tracker)
-    logger.info("handoff %s queued (%s, %s)", handoff_id, reason, turn.mood)
-    if settings.zendesk_url:
-        ticket = open_ticket(settings, handoff_id, request)
-        if ticket:
-            queue.set_ticket(found.sessions, handoff_id, ticket)
-
-    language = turn.language
-    if turn.mood == "angry":
-        dispatcher.utter_message(text=found.catalog.message("handoff_sorry", language))
-    if reason == "not_understood":
-        dispatcher.utter_message(text=found.catalog.message("handoff_not_understood", language))
-    explainer = Explainer(found.catalog, language, found.today())
-    time = explainer.moment(shop_local(answer_by, settings.shop_timezone))
-    if opening == now:
-        text = found.catalog.message("handoff_now", language, time=time)
-    else:
-        when = explainer.moment(shop_local(opening, settings.shop_timezone))
-        text = found.catalog.message("handoff_later", language, when=when, time=time)
-    dispatcher.utter_message(text=text)
+    """Hand over with the whole story (bot/usecases/handover.py) and pause the
+    assistant; when the queue could not take it, the assistant stays."""
+    with found.work() as work:
+        handed = handover.hand_over(work, turn.asker, reason, recent_lines(tracker.events))
+    say(dispatcher, handed.said)
     events = turn.language_events(tracker)
+    if handed.handoff_id is None:
+        return events
     if tracker.active_loop.get("name"):
         events.append(ActiveLoop(None))
-    return [*events, SlotSet("handoff_id", str(handoff_id)), ConversationPaused()]
+    return [*events, SlotSet("handoff_id", str(handed.handoff_id)), ConversationPaused()]
 
 
 def consecutive_fallbacks(events: list[dict[str, Any]]) -> int:
@@ -200,12 +139,9 @@ class ActionResumeAssistant(Action):
                 text=found.catalog.message("assistant_back", language, name=name)
             )
             turn = read_turn(tracker, found)
-            customer_id = customer_of(turn, found)
-            if customer_id is not None:
+            with found.work() as work:
                 # Warnings that came while a person had the conversation.
-                events += show_unshown(
-                    dispatcher, found, tracker, customer_id, language, visible_orders(turn)
-                )
+                events += news_first(dispatcher, tracker, found, work, turn.asker)
         # Run from outside (no prediction loop): record the listening Rasa would
         # have done, so the customer's next message is read as a fresh turn.
         return [*events, ActionExecuted("action_listen")]

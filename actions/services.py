@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +13,7 @@ from bot.clock import shop_today
 from bot.orders.remembered import RememberedOrders
 from bot.settings import Settings, load_settings
 from bot.texts import Catalog
+from bot.usecases.work import Work, open_work
 
 
 @dataclass
@@ -24,6 +26,10 @@ class Services:
 
     def today(self):
         return shop_today(self.settings.shop_timezone)
+
+    def work(self) -> AbstractContextManager[Work]:
+        """One unit of work for a use case (bot/usecases)."""
+        return open_work(self.sessions, self.orders, self.catalog, self.settings)
 
 
 _current: Services | None = None

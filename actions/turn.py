@@ -17,10 +17,10 @@ from bot.handoff.mood import mood_of
 from bot.identity import Identity, resolve_identity
 from bot.language import choose_language
 from bot.orders.matching import parse_order_number
-from bot.orders.model import Order
 from bot.orders.system import OrderSystemUnavailable
 from bot.proactive.channels import customer_registered_at, remember_channel
 from bot.texts.catalog import LANGUAGES
+from bot.usecases.asker import Asker
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,20 @@ class Turn:
     order_number: int | None  # named in this message
     too_long: bool
     mood: str = "calm"  # calm, upset or angry (bot/handoff/mood.py)
+    address: str = ""  # the sender id
+    channel: str = ""
+
+    @property
+    def asker(self) -> Asker:
+        """Who is asking, for the use cases (bot/usecases)."""
+        return Asker(
+            identity=self.identity,
+            language=self.language,
+            address=self.address,
+            channel=self.channel,
+            mood=self.mood,
+            order_number=self.order_number,
+        )
 
     def language_events(self, tracker: Tracker) -> list[dict[str, Any]]:
         if tracker.get_slot("language") == self.language:
@@ -76,20 +90,6 @@ def client_of(tracker: Tracker) -> str | None:
     if channel in PLATFORM_CHANNELS:
         return f"sender:{conversation_key(tracker)}"
     return None
-
-
-def identified_orders(turn: Turn, services: Services) -> list[Order]:
-    """The orders this turn's customer is known to own: all of a customer with a
-    token or a registered address, else the verified ones. When the message names
-    an order, only that one. Raises OrderSystemUnavailable."""
-    if turn.identity.customer_id is not None:
-        orders = services.orders.orders_for_customer(turn.identity.customer_id)
-    else:
-        found = map(services.orders.get_order, turn.identity.verified_order_ids)
-        orders = [order for order in found if order is not None]
-    if turn.order_number is not None:
-        return [order for order in orders if order.id == turn.order_number]
-    return orders
 
 
 def entity_value(tracker: Tracker, entity: str) -> Any:
@@ -148,4 +148,6 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
         order_number=parse_order_number(entity_value(tracker, "order_number")),
         too_long=len(text) > settings.max_message_chars,
         mood=mood_of(text[: settings.max_message_chars]),
+        address=tracker.sender_id,
+        channel=str(tracker.get_latest_input_channel() or ""),
     )

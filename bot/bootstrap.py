@@ -10,6 +10,7 @@ part themselves. Nothing is built at import time.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,7 @@ from bot.orders.remembered import RememberedOrders, RememberingOrders
 from bot.orders.system import OrderSystem
 from bot.settings import Settings
 from bot.texts import Catalog, load_catalog
+from bot.usecases.work import Work, open_work
 
 
 def customer_texts(settings: Settings) -> Catalog:
@@ -39,6 +41,10 @@ class Parts:
     shop: OrderSystem  # the shop's orders as they are now: read, and asked to cancel
     orders: RememberedOrders  # the same with the change log and what each customer was told
     catalog: Catalog
+
+    def work(self) -> AbstractContextManager[Work]:
+        """One unit of work for a use case (bot/usecases)."""
+        return open_work(self.sessions, self.orders, self.catalog, self.settings)
 
 
 def build_parts(settings: Settings) -> Parts:

@@ -158,6 +158,8 @@ def record_offers(
     now: datetime,
     offered_in: str,
 ) -> list[Offered]:
+    """Each order's offers in a transaction of its own (the use case records
+    them in its unit of work: bot/usecases/offers.py)."""
     made: list[Offered] = []
     for order in orders:
         with sessions() as session, session.begin():
@@ -166,24 +168,23 @@ def record_offers(
 
 
 def accept(
-    sessions: sessionmaker[Session], compensation_id: int | None, customer_id: int, now: datetime
+    session: Session, compensation_id: int | None, customer_id: int, now: datetime
 ) -> Offered | None:
     """The customer's "yes please": recorded on the offer; None when it is not theirs.
     Typed rather than pressed (no id): their latest offer still open."""
-    with sessions() as session, session.begin():
-        if compensation_id is None:
-            compensation_id = session.execute(
-                select(func.max(CompensationRow.id)).where(
-                    CompensationRow.customer_id == customer_id,
-                    CompensationRow.status == "offered",
-                )
-            ).scalar()
-        row = session.get(CompensationRow, compensation_id) if compensation_id else None
-        if row is None or row.customer_id != customer_id or row.status not in GIVEN:
-            return None
-        if row.status == "offered":
-            row.status, row.accepted_at = "accepted", now
-        return Offered(row.id, row.order_id, row.rule, row.value_cents, row.currency)
+    if compensation_id is None:
+        compensation_id = session.execute(
+            select(func.max(CompensationRow.id)).where(
+                CompensationRow.customer_id == customer_id,
+                CompensationRow.status == "offered",
+            )
+        ).scalar()
+    row = session.get(CompensationRow, compensation_id) if compensation_id else None
+    if row is None or row.customer_id != customer_id or row.status not in GIVEN:
+        return None
+    if row.status == "offered":
+        row.status, row.accepted_at = "accepted", now
+    return Offered(row.id, row.order_id, row.rule, row.value_cents, row.currency)
 
 
 def offers_of(sessions: sessionmaker[Session], order_id: int) -> list[CompensationRow]:

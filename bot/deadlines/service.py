@@ -161,13 +161,6 @@ def deadlines_for(session: Session, order_ids: Iterable[int]) -> dict[int, Deadl
     }
 
 
-def load_deadlines(
-    sessions: sessionmaker[Session], order_ids: Iterable[int]
-) -> dict[int, Deadline]:
-    with sessions() as session:
-        return deadlines_for(session, order_ids)
-
-
 def threatened(session: Session, moves: Iterable[tuple[int, date]]) -> list[tuple[Deadline, date]]:
     """(deadline, new date) for each moved order whose new date passes its deadline."""
     new_dates = dict(moves)
@@ -212,21 +205,20 @@ def remind_before_cutoff(
         return int(promise.id)
 
 
-def end_reminders(sessions: sessionmaker[Session], order_id: int, now: datetime) -> int:
+def end_reminders(session: Session, order_id: int, now: datetime) -> int:
     """The customer chose: no reminder needed any more."""
-    with sessions() as session, session.begin():
-        rows = list(
-            session.execute(
-                select(PromiseRow).where(
-                    PromiseRow.order_id == order_id,
-                    PromiseRow.kind == REMINDER_KIND,
-                    PromiseRow.status == "open",
-                )
-            ).scalars()
-        )
-        for row in rows:
-            row.status, row.resolved_at = "kept", now
-        return len(rows)
+    rows = list(
+        session.execute(
+            select(PromiseRow).where(
+                PromiseRow.order_id == order_id,
+                PromiseRow.kind == REMINDER_KIND,
+                PromiseRow.status == "open",
+            )
+        ).scalars()
+    )
+    for row in rows:
+        row.status, row.resolved_at = "kept", now
+    return len(rows)
 
 
 def shop_now(now_utc: datetime, time_zone: str) -> datetime:

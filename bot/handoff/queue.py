@@ -137,11 +137,10 @@ def set_promise(session: Session, handoff_id: int, promise_id: int) -> None:
     )
 
 
-def set_ticket(sessions: sessionmaker[Session], handoff_id: int, ticket_ref: str) -> None:
-    with sessions() as session, session.begin():
-        session.execute(
-            update(HandoffRow).where(HandoffRow.id == handoff_id).values(ticket_ref=ticket_ref)
-        )
+def set_ticket(session: Session, handoff_id: int, ticket_ref: str) -> None:
+    session.execute(
+        update(HandoffRow).where(HandoffRow.id == handoff_id).values(ticket_ref=ticket_ref)
+    )
 
 
 def queue(sessions: sessionmaker[Session], limit: int = 100) -> list[Handoff]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.memory.promises import PromiseRow
 from bot.memory.warnings import WarningRow
@@ -31,7 +31,7 @@ class ShownWarning:
 
 
 def take_for_showing(
-    sessions: sessionmaker[Session],
+    session: Session,
     warning_id: int,
     customer_id: int,
     address: str,
@@ -51,53 +51,51 @@ def take_for_showing(
         .where(WarningRow.id == warning_id, WarningRow.customer_id == customer_id)
         .values(delivered_at=now, delivered_to=address)
     )
-    with sessions() as session, session.begin():
-        again = False
-        taken = session.execute(mark.where(WarningRow.delivered_at.is_(None))).rowcount
-        if taken != 1 and not recorded_here:
-            taken = session.execute(mark.where(WarningRow.delivered_to == address)).rowcount
-            again = True
-        if taken != 1:
-            return None
-        row = session.get(WarningRow, warning_id)
-        assert row is not None
-        if row.status in ("queued", "unread"):
-            # Shown at a visit: nothing left to push. One being pushed right
-            # now ('sending') is finished by its notifier.
-            row.status = "sent"
-            row.address = row.address or address
-        events = id_list(row.event_ids)
-        if events:
-            # The customer now knows these changes: "what changed?" starts after them.
-            for order_id in id_list(row.order_ids):
-                move_told_marker(session, order_id, max(events), now)
-        promise = session.get(PromiseRow, row.promise_id) if row.promise_id is not None else None
-        return ShownWarning(
-            row.id,
-            row.kind,
-            id_list(row.order_ids),
-            events,
-            promised=promise.due_date if promise else None,
-            promised_at=promise.due_at if promise else None,
-            again=again,
-        )
+    again = False
+    taken = session.execute(mark.where(WarningRow.delivered_at.is_(None))).rowcount
+    if taken != 1 and not recorded_here:
+        taken = session.execute(mark.where(WarningRow.delivered_to == address)).rowcount
+        again = True
+    if taken != 1:
+        return None
+    row = session.get(WarningRow, warning_id)
+    assert row is not None
+    if row.status in ("queued", "unread"):
+        # Shown at a visit: nothing left to push. One being pushed right
+        # now ('sending') is finished by its notifier.
+        row.status = "sent"
+        row.address = row.address or address
+    events = id_list(row.event_ids)
+    if events:
+        # The customer now knows these changes: "what changed?" starts after them.
+        for order_id in id_list(row.order_ids):
+            move_told_marker(session, order_id, max(events), now)
+    promise = session.get(PromiseRow, row.promise_id) if row.promise_id is not None else None
+    return ShownWarning(
+        row.id,
+        row.kind,
+        id_list(row.order_ids),
+        events,
+        promised=promise.due_date if promise else None,
+        promised_at=promise.due_at if promise else None,
+        again=again,
+    )
 
 
 def unshown_for(
-    sessions: sessionmaker[Session],
+    session: Session,
     customer_id: int,
     only_orders: frozenset[int] | None = None,
 ) -> list[int]:
     """Warnings of this customer not shown yet, oldest first; with `only_orders`,
     only those about nothing but these orders (a visitor who verified one order)."""
-    with sessions() as session:
-        rows = session.execute(
-            select(WarningRow.id, WarningRow.order_ids)
-            .where(WarningRow.customer_id == customer_id)
-            .where(WarningRow.delivered_at.is_(None))
-            .where(WarningRow.status.in_(SHOWABLE))
-            .order_by(WarningRow.id)
-        ).all()
+    rows = session.execute(
+        select(WarningRow.id, WarningRow.order_ids)
+        .where(WarningRow.customer_id == customer_id)
+        .where(WarningRow.delivered_at.is_(None))
+        .where(WarningRow.status.in_(SHOWABLE))
+        .order_by(WarningRow.id)
+    ).all()
     return [
         int(warning_id)
         for warning_id, order_ids in rows
@@ -105,10 +103,9 @@ def unshown_for(
     ]
 
 
-def orders_of_warning(sessions: sessionmaker[Session], warning_id: int) -> list[int]:
+def orders_of_warning(session: Session, warning_id: int) -> list[int]:
     """The orders a warning is about (none for an unknown warning)."""
-    with sessions() as session:
-        order_ids = session.execute(
-            select(WarningRow.order_ids).where(WarningRow.id == warning_id)
-        ).scalar_one_or_none()
+    order_ids = session.execute(
+        select(WarningRow.order_ids).where(WarningRow.id == warning_id)
+    ).scalar_one_or_none()
     return id_list(order_ids) if order_ids else []

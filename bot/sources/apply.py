@@ -1,7 +1,7 @@
 """Apply a platform's normalized changes to the shop's orders, once and in order.
 
-Every change takes the intake's own path (bot/proactive/intake.py:
-`order_change_in`), so a Shopify hold or a Sendcloud parcel status warns
+Every change takes the intake's own path (bot/usecases/order_changes.py:
+`apply_change`), so a Shopify hold or a Sendcloud parcel status warns
 customers, renews promises and hands threatened deadlines over exactly like
 the intake API. What is added here is what webhooks need:
 - the order found by the number customers see, or by the platform's own id
@@ -34,15 +34,10 @@ from bot.memory.sources import (
 from bot.orders.model import Order
 from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow, ShipmentRow
 from bot.orders.system import OrderSystem, OrderSystemUnavailable
-from bot.proactive.intake import (
-    IntakeError,
-    IntakeResult,
-    OrderChange,
-    order_change_in,
-    reported_change_in,
-)
+from bot.proactive.intake import IntakeError, IntakeResult, OrderChange
 from bot.sources.change import ShipmentInfo, Source, SourceChange, SourceUnavailable
 from bot.sources.inbox import as_delivery, naive_utc
+from bot.usecases.order_changes import apply_change
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +213,7 @@ def _apply_one(
     now: datetime,
     outcome: Applied,
 ) -> None:
-    """A change the demo shop's tables take (bot/proactive/intake.py: order_change_in)."""
+    """A change the demo shop's tables take (bot/usecases/order_changes.py)."""
     place = _in_order(session, number, change, now, outcome)
     if place is None:
         return
@@ -229,7 +224,7 @@ def _apply_one(
         _record_shipment(session, order_id, change.shipment, place.occurred)
     carrier = _carrier_of(session, order_id, change)
     normalized = _order_change(order_id, change, line_id, carrier, place.occurred)
-    _count(session, place, order_change_in(session, normalized, now), outcome)
+    _count(session, place, apply_change(session, normalized, now), outcome)
 
 
 def _report_one(
@@ -241,7 +236,7 @@ def _report_one(
     outcome: Applied,
 ) -> None:
     """A change the shop's own system already holds: logged and told, never
-    written to the shop (bot/proactive/intake.py: reported_change_in)."""
+    written to the shop (bot/usecases/order_changes.py)."""
     place = _in_order(session, number, change, now, outcome)
     if place is None:
         return
@@ -252,7 +247,7 @@ def _report_one(
     if change.party_type == "carrier":
         carrier = next((s.carrier for s in reversed(order.shipments) if s.carrier), None)
     normalized = _order_change(order.id, change, line_id, carrier, place.occurred)
-    _count(session, place, reported_change_in(session, order, normalized, now), outcome)
+    _count(session, place, apply_change(session, normalized, now, order), outcome)
 
 
 @dataclass

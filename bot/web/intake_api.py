@@ -28,16 +28,11 @@ from bot.clock import utcnow
 from bot.handoff import queue
 from bot.handoff.queue import HandoffRequest
 from bot.handoff.zendesk import open_ticket
+from bot.orders.model import Order
 from bot.orders.system import OrderSystem, OrderSystemUnavailable
-from bot.proactive.intake import (
-    IntakeError,
-    IntakeResult,
-    UnknownOrder,
-    order_change_in,
-    reported_change_in,
-    supplier_delay_in,
-)
+from bot.proactive.intake import IntakeError, IntakeResult, UnknownOrder
 from bot.settings import Settings
+from bot.usecases.order_changes import apply_change, apply_delay
 from bot.web import idempotency
 from bot.web.blocking import off_loop
 from bot.web.idempotency import Answer, KeyInProgress, KeyReused
@@ -142,7 +137,8 @@ def open_intake_ticket(
     )
     ticket = open_ticket(settings, handoff_id, request)
     if ticket:
-        queue.set_ticket(sessions, handoff_id, ticket)
+        with sessions.begin() as session:
+            queue.set_ticket(session, handoff_id, ticket)
 
 
 def add_intake_api(
@@ -234,7 +230,7 @@ def add_intake_api(
         now = utcnow()
 
         def work(session: Session) -> Answer:
-            result = supplier_delay_in(session, delay, now)
+            result = apply_delay(session, delay, now)
             logger.info(
                 "supplier delay: %d orders moved, %d warnings queued",
                 len(result.order_ids),
@@ -256,6 +252,7 @@ def add_intake_api(
         except ValidationError as error:
             return invalid(field_errors(error))
         now = utcnow()
+        order: Order | None = None  # the demo shop's tables take the change
         if shop_applies_changes:
             try:
                 order = await off_loop(shop.get_order, order_id, retry=False)
@@ -264,13 +261,8 @@ def add_intake_api(
             if order is None:
                 return json_response({"error": f"order {order_id} not found"}, status=404)
 
-            def reported(session: Session) -> Answer:
-                result = reported_change_in(session, order, change, now)
-                return Answer(202, _event_answer(order_id, result))
-
-            return await run_intake(request, "order-events", data, reported)
-
         def work(session: Session) -> Answer:
-            return Answer(202, _event_answer(order_id, order_change_in(session, change, now)))
+            result = apply_change(session, change, now, order)
+            return Answer(202, _event_answer(order_id, result))
 
         return await run_intake(request, "order-events", data, work)

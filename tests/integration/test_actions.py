@@ -21,9 +21,9 @@ from bot.dates import spoken_date
 from bot.identity import issue_proof, make_customer_token, orders_from_proof
 from bot.orders.sql.tables import FollowUpRequestRow, OrderRow
 from bot.proactive.channels import customer_at, remember_shop_address
-from bot.proactive.choices import is_opted_out
 from bot.proactive.promises import list_promises
 from tests.conftest import SHOP_SECRET, make_tracker
+from tests.memory_reads import opted_out as is_opted_out
 
 DOMAIN: dict[str, Any] = {
     "forms": {"verification_form": {"required_slots": ["order_number", "postcode"]}},
@@ -459,9 +459,9 @@ def test_a_chat_that_verified_one_order_hears_nothing_of_the_customers_other_ord
     )
     assert ActionDeliverWarning().run(pushed, push, DOMAIN) == []
     assert pushed.messages == []
-    from bot.proactive.delivery import unshown_for
+    from tests.memory_reads import unshown
 
-    assert other_warning in unshown_for(services.sessions, 1003), "it waits for Sam"
+    assert other_warning in unshown(services.sessions, 1003), "it waits for Sam"
 
     cancel = CollectingDispatcher()
     naming = tracker(

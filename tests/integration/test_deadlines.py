@@ -14,7 +14,7 @@ from bot.compensation.ledger import accept, offers_of, record_offers
 from bot.compensation.rules import Policy, load_policy
 from bot.database import create_db_engine, make_session_factory
 from bot.deadlines.parse import ParsedDeadline
-from bot.deadlines.service import load_deadlines, remind_before_cutoff, save_deadline
+from bot.deadlines.service import deadlines_for, remind_before_cutoff, save_deadline
 from bot.memory.compensations import CompensationRow
 from bot.memory.deadlines import DeadlineRow
 from bot.memory.handoffs import HandoffRow
@@ -64,7 +64,8 @@ def test_one_deadline_per_order_the_latest_told(shop: sessionmaker[Session], tod
     assert [(r.order_id, r.deadline, r.purpose) for r in rows] == [
         (10001, today + timedelta(days=5), "bruiloft")
     ]
-    assert load_deadlines(shop, [10001, 10002])[10001].language == "nl"
+    with shop() as session:
+        assert deadlines_for(session, [10001, 10002])[10001].language == "nl"
 
 
 def test_a_delay_past_the_deadline_goes_to_a_person_at_once(
@@ -183,8 +184,10 @@ def test_accepting_is_recorded_for_the_customer_only(
     erik = RememberingOrders(SqlOrderSystem(shop), shop).get_order(10001)
     assert erik is not None
     [offer] = record_offers(shop, policy, [erik], NOW, "conversation")
-    assert accept(shop, offer.id, 1002, NOW) is None
-    assert accept(shop, None, 1001, NOW) is not None  # typed: the latest offer
+    with shop.begin() as session:
+        assert accept(session, offer.id, 1002, NOW) is None
+    with shop.begin() as session:
+        assert accept(session, None, 1001, NOW) is not None  # typed: the latest offer
     with shop() as session:
         row = session.get(CompensationRow, offer.id)
         assert row is not None and row.status == "accepted" and row.accepted_at == NOW

@@ -21,12 +21,12 @@ from actions.services import Services, build_services, use_services
 from actions.warnings import ActionDeliverWarning
 from bot.clock import utcnow
 from bot.proactive.channels import remember_channel, remember_shop_address
-from bot.proactive.delivery import unshown_for
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.push_signature import push_is_genuine, sign_push
 from bot.proactive.rasa_api import RasaApi
 from bot.settings import Settings
 from tests.conftest import PUSH_SECRET, _seeded, make_tracker, pushed_warning
+from tests.memory_reads import unshown
 
 DOMAIN: dict[str, Any] = {"slots": {}}
 ERIK = 1001
@@ -77,7 +77,7 @@ def test_the_notifiers_signed_push_shows_the_warning(erik_warned: tuple[Services
     dispatcher, events = deliver(pushed_warning(warning_id, ERIK_TELEGRAM, "telegram"))
     assert "Gazelle" in said(dispatcher)
     assert events, "the shown warning is recorded in the conversation"
-    assert unshown_for(services.sessions, ERIK) == []
+    assert unshown(services.sessions, ERIK) == []
 
 
 def test_a_typed_warning_payload_gets_the_fallback_and_shows_nothing(
@@ -91,7 +91,7 @@ def test_a_typed_warning_payload_gets_the_fallback_and_shows_nothing(
     assert "Gazelle" not in text and "10001" not in text and "Utrecht" not in text
     assert text == services.catalog.message("fallback", "nl")
     assert events == []
-    assert unshown_for(services.sessions, ERIK) == [warning_id], "Erik still gets it"
+    assert unshown(services.sessions, ERIK) == [warning_id], "Erik still gets it"
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_an_unsigned_push_says_nothing_and_marks_nothing(
         entity["value"] = entity["value"].replace("{id}", str(warning_id))
     dispatcher, events = deliver(entities)
     assert dispatcher.messages == [] and events == []
-    assert unshown_for(services.sessions, ERIK) == [warning_id]
+    assert unshown(services.sessions, ERIK) == [warning_id]
 
 
 def test_a_signature_holds_only_for_its_conversation_channel_warning_and_time(
@@ -139,7 +139,7 @@ def test_a_signature_holds_only_for_its_conversation_channel_warning_and_time(
     expired = pushed_warning(warning_id, ERIK_TELEGRAM, "telegram")
     expired[2]["value"] = old
     assert deliver(expired)[0].messages == []
-    assert unshown_for(services.sessions, ERIK) == [warning_id]
+    assert unshown(services.sessions, ERIK) == [warning_id]
 
 
 def test_a_push_reaches_only_the_customer_behind_that_channels_address(
@@ -150,7 +150,7 @@ def test_a_push_reaches_only_the_customer_behind_that_channels_address(
     remember_channel(services.sessions, ERIK, "socketio", "erik-widget", utcnow())
     dispatcher, _ = deliver(pushed_warning(warning_id, "erik-widget", "rest"), sender="erik-widget")
     assert dispatcher.messages == []
-    assert unshown_for(services.sessions, ERIK) == [warning_id]
+    assert unshown(services.sessions, ERIK) == [warning_id]
 
 
 def test_no_secret_no_genuine_push() -> None:

@@ -33,10 +33,10 @@ from bot.handoff import queue
 from bot.identity import make_customer_token
 from bot.memory.handoffs import HandoffRow
 from bot.memory.promises import PromiseRow
-from bot.proactive.delivery import unshown_for
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker
+from tests.memory_reads import unshown
 
 DOMAIN: dict[str, Any] = {"slots": {}}
 ALWAYS_OPEN = {"service_days": frozenset(range(7)), "service_start": 0, "service_end": 24}
@@ -269,7 +269,7 @@ def test_handed_back_to_a_closed_chat_says_nothing_and_keeps_the_news(
         ),
         utcnow(),
     )
-    [news] = unshown_for(services.sessions, 1001)
+    [news] = unshown(services.sessions, 1001)
     paused = erik("mag ik iemand spreken", "request_human", slots={"language": "nl"})
 
     events = ActionResumeAssistantQuietly().run(dispatcher, paused, DOMAIN)
@@ -277,13 +277,13 @@ def test_handed_back_to_a_closed_chat_says_nothing_and_keeps_the_news(
     assert {"event": "resume", "timestamp": None} in events
     assert events[-1]["event"] == "action" and events[-1]["name"] == "action_listen"
     assert handoffs(services)[0].status == "closed"
-    assert unshown_for(services.sessions, 1001) == [news], "waits for the next visit"
+    assert unshown(services.sessions, 1001) == [news], "waits for the next visit"
 
     # Handed back to an open chat, the same news is shown.
     open_chat = CollectingDispatcher()
     ActionResumeAssistant().run(open_chat, paused, DOMAIN)
     assert "Gazelle" in texts(open_chat)
-    assert unshown_for(services.sessions, 1001) == []
+    assert unshown(services.sessions, 1001) == []
 
 
 def test_two_takers_at_once_get_each_reply_once(any_database_url: str, today: date) -> None:

@@ -16,7 +16,6 @@ from bot.memory.warnings import WarningRow
 from bot.orders.sql.system import SqlOrderSystem
 from bot.proactive.channels import Reach, reachable, remember_shop_address
 from bot.proactive.compose import compose_warning
-from bot.proactive.delivery import take_for_showing, unshown_for
 from bot.proactive.notifier import Notifier, QuietHours
 from bot.proactive.promises import promise_callback
 from bot.proactive.rasa_api import RasaApi
@@ -24,6 +23,7 @@ from bot.proactive.revisit import requeue_unread
 from bot.proactive.watcher import watch_promises
 from bot.texts import Catalog
 from tests.conftest import _seeded
+from tests.memory_reads import take, unshown
 
 NOW = datetime(2026, 1, 1, 12, 0)
 ERIK = 1001
@@ -40,23 +40,23 @@ def test_a_warning_is_shown_once_and_never_to_another_customer(
     warned: tuple[sessionmaker[Session], int],
 ) -> None:
     shop, warning_id = warned
-    assert take_for_showing(shop, warning_id, 1002, "anouk-chat", NOW) is None
-    assert unshown_for(shop, ERIK) == [warning_id]
-    shown = take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW)
+    assert take(shop, warning_id, 1002, "anouk-chat", NOW) is None
+    assert unshown(shop, ERIK) == [warning_id]
+    shown = take(shop, warning_id, ERIK, "erik-chat", NOW)
     assert shown is not None and shown.order_ids == [10001] and shown.event_ids
-    assert unshown_for(shop, ERIK) == []
+    assert unshown(shop, ERIK) == []
     # Recorded in this conversation, or asked from another: silence.
-    assert take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW, recorded_here=True) is None
-    assert take_for_showing(shop, warning_id, ERIK, "erik-other-chat", NOW) is None
+    assert take(shop, warning_id, ERIK, "erik-chat", NOW, recorded_here=True) is None
+    assert take(shop, warning_id, ERIK, "erik-other-chat", NOW) is None
 
 
 def test_a_warning_rasa_lost_is_shown_again_in_that_conversation(
     warned: tuple[sessionmaker[Session], int],
 ) -> None:
     shop, warning_id = warned
-    assert take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW) is not None
+    assert take(shop, warning_id, ERIK, "erik-chat", NOW) is not None
     # The push was cut off before Rasa saved the turn: its record lacks the warning.
-    again = take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW)
+    again = take(shop, warning_id, ERIK, "erik-chat", NOW)
     assert again is not None and again.again, "said to be shown before: the channel decides"
 
 
@@ -68,13 +68,13 @@ def test_shown_at_a_visit_needs_no_push_but_a_push_in_flight_is_left_to_its_noti
         row = session.get(WarningRow, warning_id)
         assert row is not None
         row.status = "sending"
-    take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW)
+    take(shop, warning_id, ERIK, "erik-chat", NOW)
     assert status_of(shop, warning_id).status == "sending"
     with shop() as session, session.begin():
         row = session.get(WarningRow, warning_id)
         assert row is not None
         row.status, row.delivered_at = "queued", None
-    take_for_showing(shop, warning_id, ERIK, "erik-chat", NOW)
+    take(shop, warning_id, ERIK, "erik-chat", NOW)
     row = status_of(shop, warning_id)
     assert row.status == "sent" and row.address == "erik-chat"
 
@@ -92,7 +92,7 @@ def test_a_missed_callback_is_told_with_the_time_we_promised(
         [warning_id] = session.execute(
             select(WarningRow.id).where(WarningRow.kind == "callback_missed")
         ).scalars()
-    shown = take_for_showing(shop, warning_id, 1006, "daan-chat", NOW)
+    shown = take(shop, warning_id, 1006, "daan-chat", NOW)
     assert shown is not None and shown.promised_at == due
     daan = orders.get_order(10006)
     assert daan is not None
@@ -168,7 +168,7 @@ def test_a_widget_opening_again_queues_its_customers_unread_warnings(
     # Shown meanwhile (at a reply), or news older than two weeks: left alone.
     with shop.begin() as session:
         session.execute(update(WarningRow).values(status="unread"))
-    take_for_showing(shop, warning_id, ERIK, "erik-chat", later)
+    take(shop, warning_id, ERIK, "erik-chat", later)
     with shop.begin() as session:
         session.execute(update(WarningRow).values(status="unread"))
     assert requeue_unread(engine, "socketio", "erik-chat", later) == 0

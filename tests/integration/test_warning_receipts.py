@@ -32,7 +32,7 @@ from bot.channels.socketio_once import DeliveredInMemory, OnceManager
 from bot.channels.webchat import WebchatOutput
 from bot.database import create_db_engine
 from bot.memory.warnings import WarningRow
-from bot.proactive.delivery import take_for_showing
+from tests.memory_reads import take
 from tests.socketio_servers import EVENT, instance, settled, widget
 
 NOW = datetime(2026, 1, 1, 12, 0)
@@ -63,7 +63,7 @@ def shown(
 ) -> Iterator[tuple[sessionmaker[Session], int]]:
     """Erik's Gazelle warning, marked shown in his chat: the push under way."""
     shop, warning_id = warned
-    assert take_for_showing(shop, warning_id, ERIK, CHAT, NOW) is not None
+    assert take(shop, warning_id, ERIK, CHAT, NOW) is not None
     use_receipts(WarningReceipts(create_db_engine(any_database_url)))
     yield shop, warning_id
     use_receipts(None)

@@ -1,0 +1,146 @@
+"""A customer's answer to a warning, about one of their own orders: wait, keep
+me posted, cancel (after a yes), an alternative; and whether warnings come at all."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot.deadlines.service import end_reminders
+from bot.explain import Explainer
+from bot.memory.customers import OptOutRow
+from bot.orders.model import MOVABLE_STATUSES, Order
+from bot.proactive.promises import keep_posted
+from bot.usecases.asker import Asker, customer_of, may_act_on
+from bot.usecases.follow_up import ask_a_colleague
+from bot.usecases.said import Message, text, yes_no
+from bot.usecases.work import Work
+
+logger = logging.getLogger(__name__)
+
+# What the shop records as the reason of a cancellation made in the chat.
+CANCELLED_IN_CHAT = "geannuleerd via de assistent"
+
+
+@dataclass
+class Choice:
+    """What to say, and the question left open (the order a yes would cancel)."""
+
+    said: list[Message] = field(default_factory=list)
+    pending_cancellation: int | None = None
+    # A cancellation asked about before is off the table (too late now).
+    cancellation_off: bool = False
+
+
+def _title(work: Work, order: Order, language: str) -> str:
+    return Explainer(work.catalog, language, work.today).order_title(order)
+
+
+def _own(work: Work, asker: Asker, order_id: int | None) -> tuple[int, Order] | Choice:
+    """(customer id, order) when the asker may act on the order; else what to
+    say: which order (a known customer), or who they are first."""
+    customer_id = customer_of(work, asker)
+    if customer_id is None:
+        return Choice([text(work.text("identity_needed", asker.language))])
+    order = work.orders.get_order(order_id) if order_id is not None else None
+    if order is None or not may_act_on(asker, order, customer_id):
+        return Choice([text(work.text("which_order", asker.language))])
+    return customer_id, order
+
+
+def keep_order(work: Work, asker: Asker, order_id: int | None, posted: bool) -> Choice:
+    """'Wachten' / 'hou me op de hoogte': the order stays, every change is told.
+    Raises OrderSystemUnavailable (nothing done)."""
+    found = _own(work, asker, order_id)
+    if isinstance(found, Choice):
+        return found
+    customer_id, order = found
+    keep_posted(work.session, customer_id, order.id, work.now)
+    key = "keep_posted_ok" if posted else "keep_order_ok"
+    return Choice([text(work.text(key, asker.language, order=_title(work, order, asker.language)))])
+
+
+def ask_to_cancel(work: Work, asker: Asker, order_id: int | None) -> Choice:
+    """'Annuleren': a question first, since a cancellation cannot be undone."""
+    found = _own(work, asker, order_id)
+    if isinstance(found, Choice):
+        return found
+    _, order = found
+    title, language = _title(work, order, asker.language), asker.language
+    if order.status not in MOVABLE_STATUSES:
+        too_late = text(work.text("cancel_too_late", language, order=title))
+        return Choice([too_late], cancellation_off=True)
+    question = text(
+        work.text("cancel_confirm", language, order=title), *yes_no(work.text, language)
+    )
+    return Choice([question], pending_cancellation=order.id)
+
+
+def answer_cancellation(work: Work, asker: Asker, order_id: int | None, yes: bool) -> Choice:
+    """Yes: cancelled free of charge through the shop (recorded there as the
+    customer's own change). No: the order stays."""
+    found = _own(work, asker, order_id)
+    if isinstance(found, Choice):
+        return found
+    _, order = found
+    if not yes:
+        key = "cancel_kept"
+    elif work.orders.cancel_order(order.id, CANCELLED_IN_CHAT):
+        logger.info("order %s cancelled by its customer", order.id)
+        key = "cancel_done"
+    else:
+        key = "cancel_too_late"
+    title = _title(work, order, asker.language)
+    return Choice([text(work.text(key, asker.language, order=title))])
+
+
+def ask_for_alternative(work: Work, asker: Asker, order_id: int | None) -> Choice:
+    """Staff look for an alternative in stock; the customer hears by when and
+    of every change meanwhile."""
+    found = _own(work, asker, order_id)
+    if isinstance(found, Choice):
+        return found
+    customer_id, order = found
+    when = ask_a_colleague(work, customer_id, order.id, "alternative", asker.language)
+    keep_posted(work.session, customer_id, order.id, work.now)
+    title = _title(work, order, asker.language)
+    return Choice([text(work.text("alternative_ok", asker.language, order=title, when=when))])
+
+
+def arrange_delivery(work: Work, asker: Asker, order_id: int | None, store: bool) -> Choice:
+    """For a deadline at risk: sent with express, or picked up in the shop's
+    store. Staff arrange it and the customer hears by when; the reminder before
+    the express cut-off is no longer needed."""
+    found = _own(work, asker, order_id)
+    if isinstance(found, Choice):
+        return found
+    location = work.settings.store_pickup_location
+    if store and not location:
+        # The shop has no store: a person helps on.
+        return Choice([text(work.text("request_human", asker.language))])
+    customer_id, order = found
+    topic = "store_pickup" if store else "express"
+    when = ask_a_colleague(work, customer_id, order.id, topic, asker.language)
+    end_reminders(work.session, order.id, work.now)
+    title = _title(work, order, asker.language)
+    if store:
+        said = work.text(
+            "store_pickup_ok", asker.language, order=title, location=location, when=when
+        )
+    else:
+        said = work.text("express_ok", asker.language, order=title, when=when)
+    return Choice([text(said)])
+
+
+def is_opted_out(work: Work, customer_id: int) -> bool:
+    return work.session.get(OptOutRow, customer_id) is not None
+
+
+def set_opted_out(work: Work, customer_id: int, opted_out: bool) -> None:
+    """Warnings off from now on, or on again."""
+    row = work.session.get(OptOutRow, customer_id)
+    if not opted_out and row is not None:
+        work.session.delete(row)
+    elif opted_out and row is None:
+        work.session.add(OptOutRow(customer_id=customer_id, opted_out_at=work.now))
+    logger.info("customer %s opted %s", customer_id, "out" if opted_out else "in")

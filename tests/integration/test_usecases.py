@@ -1,0 +1,133 @@
+"""The use cases (bot/usecases) on their own: plain functions over one unit of
+work, run here without Rasa against the demo shop, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import Parts, build_parts
+from bot.clock import utcnow
+from bot.identity import Identity
+from bot.memory.promises import PromiseRow
+from bot.orders.model import Order
+from bot.orders.remembered import RememberingOrders
+from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from bot.settings import load_settings
+from bot.usecases.asker import Asker
+from bot.usecases.order_choices import answer_cancellation, keep_order
+from bot.usecases.questions import answer_question
+from bot.usecases.warnings import Viewer, show_warning
+from bot.usecases.work import open_work
+from tests.conftest import _seeded
+from tests.memory_reads import unshown
+
+ERIK = 1001
+ERIK_ASKS = Asker(Identity(customer_id=ERIK), "nl", address="erik-chat", channel="rest")
+
+
+@pytest.fixture
+def parts(any_database_url: str, today: date, monkeypatch: pytest.MonkeyPatch) -> Parts:
+    _seeded(any_database_url, today)
+    monkeypatch.setenv("DATABASE_URL", any_database_url)
+    return build_parts(load_settings())
+
+
+def gazelle_delay(parts: Parts, today: date) -> int:
+    delay = SupplierDelay(
+        supplier="Gazelle",
+        new_date=today + timedelta(days=20),
+        reason_code="production_problem",
+        reason="frames komen later",
+    )
+    return apply_supplier_delay(parts.sessions, delay, utcnow()).warning_ids[0]
+
+
+class BrokenShop(RememberingOrders):
+    """The shop fails in the middle of a use case, in a way nobody foresaw."""
+
+    def get_order(self, order_id: int) -> Order | None:
+        raise RuntimeError("the shop broke")
+
+
+def test_the_use_cases_need_no_rasa() -> None:
+    code = (
+        "import sys, bot.usecases.questions, bot.usecases.warnings, bot.usecases.handover, "
+        "bot.usecases.order_choices, bot.usecases.order_changes, bot.usecases.offers; "
+        "sys.exit(any(m.startswith(('rasa', 'rasa_sdk')) for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_question_is_answered_with_the_real_reason_without_rasa(
+    parts: Parts, today: date
+) -> None:
+    gazelle_delay(parts, today)
+    with parts.work() as work:
+        answered = answer_question(work, ERIK_ASKS, "changes")
+    said = " ".join(message.text for message in answered.said)
+    assert "Gazelle" in said and "frames komen later" in said
+
+
+def test_a_warning_that_fails_halfway_is_not_lost(parts: Parts, today: date) -> None:
+    """Marked shown and then the composing fails: the unit rolls back, so the
+    warning waits for the next visit instead of counting as seen."""
+    warning_id = gazelle_delay(parts, today)
+    viewer = Viewer(ERIK, "erik-chat", "nl")
+    broken = BrokenShop(parts.shop, parts.sessions)
+    with (
+        pytest.raises(RuntimeError),
+        open_work(parts.sessions, broken, parts.catalog, parts.settings) as work,
+    ):
+        show_warning(work, viewer, warning_id, recorded_here=False)
+    assert unshown(parts.sessions, ERIK) == [warning_id]
+    with parts.work() as work:
+        shown = show_warning(work, viewer, warning_id, recorded_here=False)
+    assert shown is not None and "Gazelle" in shown.message.text
+    assert unshown(parts.sessions, ERIK) == []
+
+
+def test_work_after_the_commit_runs_only_when_it_committed(parts: Parts) -> None:
+    ran: list[str] = []
+    with parts.work() as work:
+        work.after_commit(lambda: ran.append("committed"))
+    with pytest.raises(ValueError), parts.work() as work:
+        work.after_commit(lambda: ran.append("rolled back"))
+        raise ValueError
+    assert ran == ["committed"]
+
+
+def test_a_choice_writes_nothing_when_the_unit_fails(parts: Parts) -> None:
+    with pytest.raises(ValueError), parts.work() as work:
+        keep_order(work, ERIK_ASKS, 10001, posted=True)
+        raise ValueError
+    with parts.sessions() as session:
+        assert (
+            session.execute(select(PromiseRow).where(PromiseRow.kind == "keep_posted")).first()
+            is None
+        )
+    with parts.work() as work:
+        keep_order(work, ERIK_ASKS, 10001, posted=True)
+    with parts.sessions() as session:
+        assert session.execute(select(PromiseRow).where(PromiseRow.kind == "keep_posted")).first()
+
+
+def test_someone_else_cannot_cancel_eriks_order(parts: Parts) -> None:
+    anouk = Asker(Identity(customer_id=1002), "nl")
+    with parts.work() as work:
+        choice = answer_cancellation(work, anouk, 10001, yes=True)
+    assert [m.text for m in choice.said] == [parts.catalog.message("which_order", "nl")]
+    assert status_of(parts, 10001) != "cancelled"
+    with parts.work() as work:
+        answer_cancellation(work, ERIK_ASKS, 10001, yes=True)
+    assert status_of(parts, 10001) == "cancelled"
+
+
+def status_of(parts: Parts, order_id: int) -> str:
+    order = parts.shop.get_order(order_id)
+    assert order is not None
+    return order.status
