@@ -13,11 +13,15 @@ MODEL := models/order-assistant.tar.gz
 WIDGET := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 NGINX := /usr/sbin/nginx
-# The production profile (make run-cluster): the local PostgreSQL and Redis unless set.
-CLUSTER_ENV := DATABASE_URL="$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}" \
-	TRACKER_STORE_URL="$${TRACKER_STORE_URL:-$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}}" \
-	LOCK_STORE_URL="$${LOCK_STORE_URL:-redis://127.0.0.1:6379/0}" \
-	SOCKETIO_MESSAGE_QUEUE="$${SOCKETIO_MESSAGE_QUEUE:-redis://127.0.0.1:6379/0}"
+# The production profile (make run-cluster): the local PostgreSQL and Redis unless
+# the environment or .env set them (`python -m bot --default` fills in only those
+# unset after reading .env; '$$DATABASE_URL' is the value it ended up with).
+CLUSTER_DEFAULTS := --default DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \
+	--default 'TRACKER_STORE_URL=$$DATABASE_URL' \
+	--default LOCK_STORE_URL=redis://127.0.0.1:6379/0 \
+	--default SOCKETIO_MESSAGE_QUEUE=redis://127.0.0.1:6379/0
+# Every line of installing, training and running; the console shows the progress.
+LOGS := var/logs
 TRAINING_FILES := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 PYTEST := $(BIN)/python -m pytest
 export PYTHONPATH := $(CURDIR)
@@ -32,10 +36,17 @@ help: ## list the targets
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@if [ -z "$(PYTHON)" ]; then echo "No Python 3.10 found. Install one (e.g. 'pyenv install 3.10' or Debian's python3.10) or pass PYTHON=/path/to/python3.10." >&2; exit 1; fi
-	@echo "creating $(VENV) with $(PYTHON) and installing the pinned dependencies (about 2 minutes)"
+	@mkdir -p $(LOGS)
+	@echo "==> installing the pinned Python packages into $(VENV) with $(PYTHON) (about 2 minutes; every line in $(LOGS)/install.log)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==24.0
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@set -o pipefail; $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off \
+		-r requirements-dev.txt -c constraints.txt 2>&1 | tee $(LOGS)/install.log \
+		| { grep --line-buffered -E '^(Collecting|ERROR)' || true; } | cut -c1-100
+	@# `rasa test` from the root reads every test_*.yml story file under it, .venv too,
+	@# where Rasa keeps its `rasa init` template's (greet, mood_great): ours are enough.
+	rm -f $(VENV)/lib/python3.10/site-packages/rasa/cli/initial_project/tests/test_stories.yml
+	@echo "==> Python packages installed"
 	@touch $@
 
 venv: $(BIN)/.installed ## create the virtualenv with the pinned dependencies
@@ -43,7 +54,7 @@ venv: $(BIN)/.installed ## create the virtualenv with the pinned dependencies
 # The chat widget for the shop site: rasa-webchat's ready bundle, no build step.
 $(WIDGET): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the chat widget: install Node.js (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-	@echo "installing the chat widget and Chart.js (pinned in package-lock.json)"
+	@echo "==> installing the chat widget and Chart.js (pinned in package-lock.json)"
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@test -f node_modules/rasa-webchat/lib/index.js && test -f node_modules/chart.js/dist/chart.umd.js
 	@touch $@
@@ -65,25 +76,30 @@ $(NGINX):
 nginx: $(NGINX) ## install Debian's nginx (the cluster's load balancer) when missing
 
 $(MODEL): $(BIN)/.installed $(TRAINING_FILES)
-	@echo "training the model (about a minute)"
-	$(BIN)/rasa train --config config.yml --domain domain --data data --out models --fixed-model-name order-assistant
+	@mkdir -p $(LOGS)
+	@echo "==> training the model (about 2 minutes; every line in $(LOGS)/train.log)"
+	@set -o pipefail; $(BIN)/rasa train --config config.yml --domain domain --data data --out models \
+		--fixed-model-name order-assistant 2>&1 | $(BIN)/python -m bot.console_log $(LOGS)/train.log
 
 train: $(MODEL) ## train the model when it is missing or older than its data
 
 # make run is the demo: the demo shop, its secrets made once in var/ (DEMO_SHOP=false
-# in the environment runs the same processes as production, with your own secrets).
-DEMO := DEMO_SHOP="$${DEMO_SHOP:-true}"
+# in the environment or in .env runs the same processes as production, with your own secrets).
+DEMO := --default DEMO_SHOP=true
 
 seed: $(BIN)/.installed ## migrate the database and seed the demo shop (once)
-	$(DEMO) $(BIN)/python -m bot seed
+	@echo "==> the database: migrations and the demo shop"
+	@$(BIN)/python -m bot $(DEMO) seed
 
-run: $(BIN)/.installed $(WIDGET) seed $(MODEL) ## run the assistant: Rasa (REST, socket.io) and the action server
-	$(BIN)/python -m bot check
-	$(DEMO) $(BIN)/python -m bot run --model $(MODEL)
+run: $(BIN)/.installed $(WIDGET) seed $(MODEL) ## run the demo: Rasa, the action server, the web service (shop site, staff page) and the notifier
+	@echo "==> checking the texts and settings"
+	@$(BIN)/python -m bot $(DEMO) check
+	@echo "==> starting (every line of every process in $(LOGS)/run.log)"
+	@$(BIN)/python -m bot $(DEMO) run --model $(MODEL)
 
 run-cluster: $(BIN)/.installed $(WIDGET) $(MODEL) $(NGINX) ## nginx, 2 Rasa instances, 2 action servers, 2 notifiers, web on PostgreSQL + Redis
 	$(BIN)/python -m bot check
-	$(CLUSTER_ENV) $(BIN)/python -m bot cluster --model $(MODEL)
+	$(BIN)/python -m bot $(CLUSTER_DEFAULTS) cluster --model $(MODEL)
 
 lint: $(BIN)/.installed ## ruff check and format check
 	$(BIN)/ruff check bot actions tests scripts
@@ -95,7 +111,7 @@ typecheck: $(BIN)/.installed ## mypy over bot/, actions/ and scripts/
 test-unit: $(BIN)/.installed ## unit tests (no services)
 	$(PYTEST) tests/unit
 
-test-integration: $(BIN)/.installed $(WIDGET) ## the order system on SQLite and PostgreSQL, the HTTP adapter, actions
+test-integration: $(BIN)/.installed $(WIDGET) $(MODEL) ## the order system on SQLite and PostgreSQL, the HTTP adapter, actions, Rasa's own commands
 	$(PYTEST) tests/integration
 
 validate: $(BIN)/.installed ## rasa data validate (warnings fail)

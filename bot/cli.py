@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from bot.run_secrets import NOTIFIER_NEEDS, WEB_NEEDS
 from bot.settings import Settings, SettingsError, load_settings
@@ -298,7 +299,9 @@ def cmd_promises(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import run_services
 
-    return run_services(load_settings(), model=args.model, without=tuple(args.without))
+    return run_services(
+        load_settings(), model=args.model, without=tuple(args.without), log_path=args.log_file
+    )
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
@@ -309,6 +312,13 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "--default",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set NAME when neither the environment nor .env does (make run: DEMO_SHOP=true)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         handler=cmd_migrate
@@ -376,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["web", "notifier"],
         help="leave out a process (tests start their own)",
     )
+    run.add_argument(
+        "--log-file",
+        type=Path,
+        help="every line of every process (default var/logs/run.log; the console "
+        "leaves out the libraries' deprecation noise)",
+    )
     run.set_defaults(handler=cmd_run)
     cluster = commands.add_parser(
         "cluster", help="nginx, several Rasa instances, notifiers and web on PostgreSQL and Redis"
@@ -385,12 +401,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_env_file(defaults: list[str]) -> None:
+    """.env where the environment has nothing, then the command's defaults."""
+    from bot.env_file import apply_defaults, load_env_file
+    from bot.settings import ENV_FILE
+
+    load_env_file(ENV_FILE)
+    apply_defaults(defaults)
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = build_parser().parse_args(argv)
     try:
+        read_env_file(args.default)
         return int(args.handler(args))
     except SettingsError as error:
         print(f"configuration error: {error}", file=sys.stderr)

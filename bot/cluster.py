@@ -40,6 +40,7 @@ from bot.processes import stop_all, wait_until_ready
 from bot.runner import (
     action_server_command,
     cannot_start,
+    endpoints_for_run,
     rasa_server_command,
     secrets_environment,
     with_run_secrets,
@@ -146,7 +147,7 @@ def lock_store_block(url: str, key_prefix: str) -> tuple[dict[str, Any], dict[st
 
 def write_endpoints(settings: Settings, source: Path, target: Path) -> dict[str, str]:
     """endpoints.yml plus the shared tracker and lock stores; the environment it needs."""
-    endpoints = yaml.safe_load(source.read_text()) or {}
+    endpoints = endpoints_for_run(source)
     # Rasa fills ${TRACKER_STORE_URL} in from the environment: no password in the file.
     endpoints["tracker_store"] = {"type": "SQL", "url": "${TRACKER_STORE_URL}"}
     endpoints["lock_store"], env = lock_store_block(

@@ -11,11 +11,16 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+import yaml
 
 from bot.channels.credentials import CredentialsError, write_active_credentials
+from bot.console_log import LogFile, pump
 from bot.processes import stop_all, wait_until_ready
 from bot.run_secrets import LAUNCHER_NEEDS, secret_problems
 from bot.settings import PROJECT_ROOT, Settings
@@ -40,6 +45,40 @@ def active_credentials_path() -> Path:
     """What this run's Rasa gets: credentials.yml less the channels without their
     variables. One file per run, so that runs side by side keep their own."""
     return PROJECT_ROOT / "var" / f"credentials.{os.getpid()}.yml"
+
+
+def active_endpoints_path() -> Path:
+    """This run's endpoints.yml, beside its credentials."""
+    return PROJECT_ROOT / "var" / f"endpoints.{os.getpid()}.yml"
+
+
+# The project's action server as this run starts it: Rasa fills the port and the
+# token in from its environment (child_environment), so the file holds no secret.
+RUN_ACTION_ENDPOINT = {
+    "url": "http://127.0.0.1:${ACTION_PORT}/webhook",
+    "token": "${ACTION_SERVER_TOKEN}",
+}
+
+
+def endpoints_for_run(source: Path) -> dict[str, Any]:
+    """endpoints.yml with its action_endpoint pointed at this run's action server.
+
+    The shipped file names rasa-sdk's default address without a token, so that
+    `rasa shell` works beside `rasa run actions`; Rasa cannot take a default for
+    an unset `${VARIABLE}`, so the run's address and token are put in here."""
+    endpoints = yaml.safe_load(source.read_text()) or {}
+    if not isinstance(endpoints, dict):
+        raise ValueError(f"{source} must map endpoint names to their settings")
+    endpoints["action_endpoint"] = dict(RUN_ACTION_ENDPOINT)
+    return endpoints
+
+
+def write_run_endpoints(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        "# Written by `python -m bot run` from endpoints.yml: this run's action server.\n"
+        + yaml.safe_dump(endpoints_for_run(source), sort_keys=False)
+    )
 
 
 def rasa_server_command(
@@ -128,7 +167,54 @@ def cannot_start(settings: Settings, model: str) -> str | None:
     return None
 
 
-def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) -> int:
+def run_log_path() -> Path:
+    """Every line every process of `python -m bot run` writes (the console
+    leaves out the libraries' deprecation noise: bot/console_log.py)."""
+    return PROJECT_ROOT / "var" / "logs" / "run.log"
+
+
+def where_to_go(
+    settings: Settings, without: tuple[str, ...], log: Path, staff_password: str = ""
+) -> list[str]:
+    """What a person can open and try once everything answers. The staff password
+    made for this run is said here once, on the console only (never in a log)."""
+    web = f"http://127.0.0.1:{settings.web_port}"
+    lines = ["ready:"]
+    if settings.demo_shop and "web" not in without:
+        lines.append(f"  shop site        {web}/shop (log in as a demo customer, then chat)")
+    if "web" not in without:
+        password = f" (password for this run: {staff_password})" if staff_password else ""
+        lines.append(f"  staff dashboard  {web}/staff{password}")
+    lines.append(
+        f"  REST             curl -s http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook "
+        """-d '{"sender": "me", "message": "hallo"}'"""
+    )
+    if settings.demo_shop and "web" not in without:
+        lines += [
+            "  customer token   DEMO_SHOP=true .venv/bin/python -m bot token 1001 "
+            '(as "metadata": {"customer_token": ...})',
+            f"  intake API       {web}/api/v1/..., Authorization: Bearer "
+            f"{settings.order_api_token}",
+            f"  shop webhooks    {web}/sources/{{shopify,woocommerce,sendcloud}}, signed with "
+            "the secrets in var/demo-secrets.json (docs/shops/)",
+        ]
+    lines += [f"  full log         {log}", "Ctrl-C stops everything."]
+    return lines
+
+
+def _start(
+    command: list[str], env: dict[str, str], name: str, log: LogFile
+) -> tuple[subprocess.Popen[bytes], threading.Thread]:
+    process = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert process.stdout is not None  # piped just above
+    return process, pump(process.stdout, log, name)
+
+
+def run_services(
+    settings: Settings, model: str, without: tuple[str, ...] = (), log_path: Path | None = None
+) -> int:
     problem = cannot_start(settings, model)
     if problem:
         print(problem, file=sys.stderr)
@@ -139,11 +225,14 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
     except CredentialsError as error:
         print(f"channels: {error}", file=sys.stderr)
         return 2
+    endpoints = active_endpoints_path()
+    write_run_endpoints(PROJECT_ROOT / "endpoints.yml", endpoints)
     settings = with_run_secrets(settings)
     env = child_environment(settings)
     settings, made_staff_password = with_staff_password(settings)
     env.setdefault("RASA_URL", f"http://127.0.0.1:{settings.rasa_port}")
-    processes: list[subprocess.Popen[bytes]] = []
+    log = LogFile(log_path or run_log_path())
+    started: list[tuple[subprocess.Popen[bytes], threading.Thread]] = []
     stopping = False
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -153,52 +242,28 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    processes.append(subprocess.Popen(action_server_command(settings), cwd=PROJECT_ROOT, env=env))
-    processes.append(
-        subprocess.Popen(
-            rasa_server_command(settings, model, credentials), cwd=PROJECT_ROOT, env=env
-        )
+    started.append(_start(action_server_command(settings), env, "actions", log))
+    started.append(
+        _start(rasa_server_command(settings, model, credentials, endpoints), env, "rasa", log)
     )
     for command in ("web", "notifier"):
         if command in without:
             continue
         # Only the web service serves the staff pages: only it gets the password.
         child_env = {**env, "STAFF_PASSWORD": settings.staff_password} if command == "web" else env
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "bot", command], cwd=PROJECT_ROOT, env=child_env
-            )
-        )
+        started.append(_start([sys.executable, "-m", "bot", command], child_env, command, log))
+    processes = [process for process, _ in started]
     print(
         f"starting: action server on {settings.action_host}:{settings.action_port}, "
         f"Rasa on {settings.rasa_host}:{settings.rasa_port} (loading the model takes a while), "
         f"web service on {settings.web_host}:{settings.web_port}, notifier; "
-        f"channels: {', '.join(sorted(channels))}"
+        f"channels: {', '.join(sorted(channels))}; every line in {log.path}",
+        flush=True,
     )
-    if made_staff_password and "web" not in without:
-        # Once, on the console only (never in a log file we write).
-        print(
-            f"staff dashboard: http://127.0.0.1:{settings.web_port}/staff, "
-            f"password for this run: {settings.staff_password}"
-        )
-    if settings.demo_shop and "web" not in without:
-        # The demo's secrets are made once in var/; the ones a user types, once here.
-        print(
-            f"demo shop: http://127.0.0.1:{settings.web_port}/shop; intake API token "
-            f"(Authorization: Bearer ...): {settings.order_api_token}; a customer token: "
-            "DEMO_SHOP=true .venv/bin/python -m bot token 1001 (secrets in var/demo-secrets.json)"
-        )
-        print(
-            f"shop platforms' webhooks: http://127.0.0.1:{settings.web_port}/sources/"
-            "{shopify,woocommerce,sendcloud}, signed with SHOPIFY_/WOOCOMMERCE_/"
-            "SENDCLOUD_WEBHOOK_SECRET from var/demo-secrets.json (docs/shops/)"
-        )
     ready_url = f"http://127.0.0.1:{settings.rasa_port}/"
     if wait_until_ready(ready_url, processes[1], timeout=300, cancelled=lambda: stopping):
-        print(
-            f"ready: POST http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook "
-            '{"sender": "me", "message": "hallo"}'
-        )
+        password = settings.staff_password if made_staff_password else ""
+        print("\n".join(where_to_go(settings, without, log.path, password)), flush=True)
     exit_code = 0
     while not stopping:
         for process in processes:
@@ -206,11 +271,16 @@ def run_services(settings: Settings, model: str, without: tuple[str, ...] = ()) 
                 print(
                     f"a process stopped (exit {process.returncode}); stopping the rest",
                     file=sys.stderr,
+                    flush=True,
                 )
                 exit_code = 1
                 stopping = True
         time.sleep(0.5)
     stop_all(processes)
+    for _, thread in started:
+        thread.join(timeout=5)
+    log.close()
     credentials.unlink(missing_ok=True)
-    print("stopped")
+    endpoints.unlink(missing_ok=True)
+    print("stopped", flush=True)
     return exit_code

@@ -17,6 +17,9 @@ from pathlib import Path
 from bot.handoff.hours import parse_days
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Settings a person keeps in a file (a copy of .env.example): `python -m bot`
+# reads it first, the environment taking precedence (bot/env_file.py).
+ENV_FILE = PROJECT_ROOT / ".env"
 
 
 def _int(name: str, default: int) -> int:
