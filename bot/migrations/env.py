@@ -1,4 +1,6 @@
-"""Alembic environment: migrates the database named in the config's sqlalchemy.url."""
+"""Alembic environment: migrates the database named in the config's sqlalchemy.url,
+or DATABASE_URL as bot/settings.py reads it (`alembic` run from the root with
+alembic.ini, whose URL is empty so that no password sits in a file)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,18 @@ config = context.config
 target_metadata = every_table()
 
 
+def database_url() -> str:
+    given = config.get_main_option("sqlalchemy.url")
+    if given:
+        return given
+    from bot.settings import load_settings
+
+    return load_settings().database_url
+
+
 def run_migrations_offline() -> None:
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -22,7 +33,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = create_db_engine(str(config.get_main_option("sqlalchemy.url")))
+    engine = create_db_engine(database_url())
     with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # Batch mode copies a SQLite table to change it: with foreign keys
