@@ -31,6 +31,8 @@ class Reply:
     follow_up_offer: tuple[int, int] | None = None
     # An order number the customer named but has not proved: ask for its postcode.
     verify_order_number: int | None = None
+    # The orders the answer is about, as read for it (the offers look at the same).
+    orders: list[Order] = field(default_factory=list)
 
 
 class OrderAssistant:
@@ -69,7 +71,9 @@ class OrderAssistant:
         if not visible:
             return Reply([self.text("order_none_found")])
         handler: Callable[[list[Order]], Reply] = getattr(self, f"_{question}")
-        return handler(visible)
+        reply = handler(visible)
+        reply.orders = visible
+        return reply
 
     def _visible_orders(self, identity: Identity) -> list[Order]:
         if identity.customer_id is not None:

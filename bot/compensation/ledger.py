@@ -103,10 +103,20 @@ def offer_compensations(
     one rule per group and change, never beyond the cap per order.
     """
     candidates = earned(policy, order, broken_promises(session, order.id))
-    if not candidates:
-        return []  # most warnings earn nothing: no lock, no write
+    if not candidates or not to_offer(policy, candidates, _given(session, order.id)):
+        return []  # most turns earn nothing new: no lock, no write
     _lock_order(session, order.id)
-    given = [
+    given = _given(session, order.id)  # again, under the lock
+    made: list[Offered] = []
+    for candidate in to_offer(policy, candidates, given):
+        row = _insert(session, order, candidate, now, offered_in)
+        if row is not None:
+            made.append(Offered(row.id, order.id, row.rule, row.value_cents, order.currency))
+    return made
+
+
+def _given(session: Session, order_id: int) -> list[Given]:
+    return [
         Given(rule, key, int(value), status)
         for rule, key, value, status in session.execute(
             select(
@@ -114,15 +124,9 @@ def offer_compensations(
                 CompensationRow.change_key,
                 CompensationRow.value_cents,
                 CompensationRow.status,
-            ).where(CompensationRow.order_id == order.id)
+            ).where(CompensationRow.order_id == order_id)
         ).all()
     ]
-    made: list[Offered] = []
-    for candidate in to_offer(policy, candidates, given):
-        row = _insert(session, order, candidate, now, offered_in)
-        if row is not None:
-            made.append(Offered(row.id, order.id, row.rule, row.value_cents, order.currency))
-    return made
 
 
 def _insert(

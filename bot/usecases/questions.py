@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from bot.answers import OrderAssistant
 from bot.compensation.rules import UpsellError, check_no_upsell
-from bot.orders.system import OrderSystemUnavailable
-from bot.usecases.asker import Asker, identified_orders
+from bot.orders.model import Order
+from bot.usecases.asker import Asker
 from bot.usecases.offers import offers_for
 from bot.usecases.said import Button, Message, text
 from bot.usecases.work import Work
@@ -40,19 +40,14 @@ def answer_question(work: Work, asker: Asker, question: str) -> Answered:
     said = [text(message) for message in reply.messages]
     if asker.mood == "upset":
         said.insert(0, text(work.text("upset_apology", asker.language)))
-    said += offers_after(work, asker, question, reply.messages)
+    if question in OFFER_AFTER:
+        said += offers_after(work, asker, reply.orders, reply.messages)
     return Answered(said, follow_up_offer=reply.follow_up_offer)
 
 
-def offers_after(work: Work, asker: Asker, question: str, answer: list[str]) -> list[Message]:
-    """After an answer about a delay: what the rules give and was not offered
-    yet, each with a button to accept it."""
-    if question not in OFFER_AFTER or not asker.identity.is_known:
-        return []
-    try:
-        orders = identified_orders(work, asker)
-    except OrderSystemUnavailable:
-        return []
+def offers_after(work: Work, asker: Asker, orders: list[Order], answer: list[str]) -> list[Message]:
+    """After an answer about a delay (`orders`: the orders it is about): what
+    the rules give and was not offered yet, each with a button to accept it."""
     lines = offers_for(
         work, [order for order in orders if order.is_open], asker.language, "conversation"
     )

@@ -1,0 +1,156 @@
+"""`make profile-turn`: where the action server's share of a turn goes.
+
+Runs the actions of the core turns in this process against the demo shop (a
+fresh SQLite file, or PROFILE_DATABASE_URL), as the action server runs them,
+and counts per action: wall and CPU milliseconds (median of PROFILE_TURNS
+runs) and SQL statements, by kind. With PROFILE_CPROFILE=1 it also prints the
+functions where the answer's time goes. Writes bench-results/turn-profile.json
+and .md. Rasa's own share (NLU, policies, the tracker store) is measured by
+`make bench` (CPU seconds per process under load).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import pstats
+import statistics
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import event
+
+from actions.conversation import ActionGreet
+from actions.order_questions import ActionAnswerOrderQuestion
+from actions.services import build_services, use_services
+from bot.clock import shop_today
+from bot.demo_shop import migrate_and_seed
+from bot.identity import make_customer_token
+from bot.settings import PROJECT_ROOT, load_settings
+
+RESULTS = PROJECT_ROOT / "bench-results"
+TURNS = int(os.environ.get("PROFILE_TURNS", "50"))
+SECRET = "profile-shop-secret-at-least-32-bytes-long"
+CUSTOMERS = (1001, 1002, 1003, 1004, 1005, 1006)
+DOMAIN: dict[str, Any] = {}
+
+
+def log(message: str) -> None:
+    print(f"[profile-turn] {message}", flush=True)
+
+
+def tracker(customer_id: int, text: str, intent: str, turn: int) -> Tracker:
+    """The customer's message as Rasa sends it to the action server."""
+    return Tracker(
+        sender_id=f"profile-{customer_id}",
+        slots={"language": "nl"},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.99},
+            "entities": [],
+            "metadata": {"customer_token": make_customer_token(customer_id, SECRET)},
+            "message_id": f"profile-{customer_id}-{intent}-{turn}",
+        },
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+class StatementCounter:
+    """SQL statements sent to the database, by their first word."""
+
+    def __init__(self) -> None:
+        self.kinds: Counter[str] = Counter()
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.kinds[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+
+def measure(
+    action: Action, make: Callable[[int, int], Tracker], counter: StatementCounter
+) -> dict[str, Any]:
+    walls, cpus, statements = [], [], []
+    for turn in range(TURNS):
+        customer = CUSTOMERS[turn % len(CUSTOMERS)]
+        before = sum(counter.kinds.values())
+        wall, cpu = time.perf_counter(), time.process_time()
+        action.run(CollectingDispatcher(), make(customer, turn), DOMAIN)
+        walls.append((time.perf_counter() - wall) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+        statements.append(sum(counter.kinds.values()) - before)
+    return {
+        "wall_ms_median": round(statistics.median(walls), 2),
+        "cpu_ms_median": round(statistics.median(cpus), 2),
+        "statements_per_turn": round(statistics.mean(statements), 2),
+    }
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        url = os.environ.get("PROFILE_DATABASE_URL") or f"sqlite:///{Path(folder) / 'shop.db'}"
+        os.environ.update(DATABASE_URL=url, SHOP_TOKEN_SECRET=SECRET, ORDER_SYSTEM="sql")
+        settings = load_settings()
+        migrate_and_seed(url, shop_today(settings.shop_timezone))
+        services = build_services(settings)
+        use_services(services)
+        counter = StatementCounter()
+        engine = services.sessions.kw["bind"]
+        event.listen(engine, "before_cursor_execute", counter)
+        turns = {
+            "greet (action_greet)": (
+                ActionGreet(),
+                lambda c, t: tracker(c, "hallo", "greet", t),
+            ),
+            "what changed? (action_answer_order_question)": (
+                ActionAnswerOrderQuestion(),
+                lambda c, t: tracker(c, "wat is er gewijzigd?", "ask_changes", t),
+            ),
+            "where is my parcel? (action_answer_order_question)": (
+                ActionAnswerOrderQuestion(),
+                lambda c, t: tracker(c, "waar is mijn pakket?", "ask_tracking", t),
+            ),
+        }
+        results: dict[str, Any] = {}
+        for name, (action, make) in turns.items():
+            measure(action, make, counter)  # warm: caches, connections, the first offers
+            counter.kinds.clear()
+            results[name] = measure(action, make, counter)
+            results[name]["statements_by_kind"] = dict(counter.kinds)
+            log(f"{name}: {results[name]}")
+        if os.environ.get("PROFILE_CPROFILE"):
+            action, make = turns["what changed? (action_answer_order_question)"]
+            profile = cProfile.Profile()
+            profile.enable()
+            measure(action, make, counter)
+            profile.disable()
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+        services.questions.stop()  # its last counts, before the file goes
+        use_services(None)
+        engine.dispose()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "turn-profile.json").write_text(json.dumps(results, indent=2))
+    lines = [
+        "| turn | wall ms (median) | CPU ms (median) | SQL statements per turn |",
+        "|---|---|---|---|",
+    ]
+    for name, row in results.items():
+        lines.append(
+            f"| {name} | {row['wall_ms_median']} | {row['cpu_ms_median']} "
+            f"| {row['statements_per_turn']} ({row['statements_by_kind']}) |"
+        )
+    (RESULTS / "turn-profile.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
