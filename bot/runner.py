@@ -183,7 +183,8 @@ def where_to_go(
     if settings.demo_shop and "web" not in without:
         lines.append(f"  shop site        {web}/shop (log in as a demo customer, then chat)")
     if "web" not in without:
-        password = f" (password for this run: {staff_password})" if staff_password else ""
+        # The e2e tests read it as "password for this run: (\S+)".
+        password = f", password for this run: {staff_password}" if staff_password else ""
         lines.append(f"  staff dashboard  {web}/staff{password}")
     lines.append(
         f"  REST             curl -s http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook "

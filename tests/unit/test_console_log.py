@@ -124,7 +124,7 @@ def test_make_run_ends_with_where_to_go(tmp_path: Path) -> None:
     )
     said = "\n".join(where_to_go(settings, (), tmp_path / "run.log", "pw-of-this-run"))
     assert "http://127.0.0.1:8000/shop" in said
-    assert "http://127.0.0.1:8000/staff (password for this run: pw-of-this-run)" in said
+    assert "http://127.0.0.1:8000/staff, password for this run: pw-of-this-run\n" in said
     assert "curl -s http://127.0.0.1:5005/webhooks/rest/webhook" in said
     assert str(tmp_path / "run.log") in said
     # Without the web service there is no site to go to.
