@@ -20,6 +20,7 @@ from bot.identity import make_customer_token
 from bot.processes import free_port, stop_all, wait_until_ready
 from bot.settings import PROJECT_ROOT
 from scripts.loadgen import LoadResult, run_load
+from scripts.proc_cpu import cpu_by_group
 
 RESULTS = PROJECT_ROOT / "bench-results"
 WORK = PROJECT_ROOT / "var" / "bench"
@@ -128,21 +129,45 @@ def body_maker(label: str, with_token: bool) -> Any:
     return body
 
 
-def measure(ports: dict[str, int]) -> dict[str, list[LoadResult]]:
-    """Each load level on both bots back to back, so both see the same machine."""
+def process_groups(ports: dict[str, int]) -> dict[str, tuple[str, ...]]:
+    """Which processes' CPU to count, by words of their command lines."""
+    return {
+        "baseline: rasa": ("rasa run", f"--port {ports['baseline']}"),
+        "assistant: rasa": ("bot.rasa_server", f"--port {ports['assistant']}"),
+        "assistant: action server": ("bot.action_server",),
+        "assistant: web service": ("-m bot web",),
+        "assistant: notifier": ("-m bot notifier",),
+    }
+
+
+def measure(
+    ports: dict[str, int],
+) -> tuple[dict[str, list[LoadResult]], list[dict[str, dict[str, float]]]]:
+    """Each load level on both bots back to back, so both see the same machine;
+    with the CPU seconds each process used per level and bot."""
     bodies = {label: body_maker(label, label == "assistant") for label in ports}
     urls = {
         label: f"http://127.0.0.1:{port}/webhooks/rest/webhook" for label, port in ports.items()
     }
+    groups = process_groups(ports)
     for label in ports:
         run_load(label, urls[label], 2, 10, bodies[label])  # warm-up
     results: dict[str, list[LoadResult]] = {label: [] for label in ports}
+    cpu: list[dict[str, dict[str, float]]] = []
     for concurrency, turns in LEVELS:
+        cpu.append({})
         for label in ports:
+            before = cpu_by_group(groups)
             result = run_load(label, urls[label], concurrency, turns, bodies[label])
-            log(f"{label} at {concurrency} concurrent: {result.row()}")
+            after = cpu_by_group(groups)
+            cpu[-1][label] = {
+                group: round(after[group] - before[group], 2)
+                for group in groups
+                if group.startswith(label) and after[group] - before[group] > 0
+            }
+            log(f"{label} at {concurrency} concurrent: {result.row()}, CPU s {cpu[-1][label]}")
             results[label].append(result)
-    return results
+    return results, cpu
 
 
 def main() -> int:
@@ -157,16 +182,18 @@ def main() -> int:
         wait_ready(f"http://127.0.0.1:{base_port}/", baseline)
         wait_ready(f"http://127.0.0.1:{our_port}/", assistant)
         time.sleep(3)  # let the action server settle
-        measured = measure({"baseline": base_port, "assistant": our_port})
+        measured, cpu = measure({"baseline": base_port, "assistant": our_port})
         base, ours = measured["baseline"], measured["assistant"]
     finally:
         stop(assistant)
         stop(baseline)
     rows: list[dict[str, Any]] = []
-    for b, o in zip(base, ours, strict=True):
+    for b, o, level_cpu in zip(base, ours, cpu, strict=True):
         rows.append(
             {
                 "concurrency": b.concurrency,
+                "turns": o.requests,
+                "cpu_seconds": level_cpu,
                 "baseline": b.row(),
                 "assistant": o.row(),
                 "p50_ratio": round(o.percentile(0.5) / b.percentile(0.5), 2),
@@ -193,7 +220,7 @@ def main() -> int:
             )
     lines += [
         "",
-        "| concurrent | p50 ratio (aim ≤ 1.3) | p95 ratio | throughput ratio (aim ≥ 0.75) |",
+        "| concurrent | p50 ratio (aim ≤ 1.1 at 1) | p95 ratio | msg/s ratio (aim ≥ 0.9 at 20) |",
         "|---|---|---|---|",
     ]
     for row in rows:
@@ -201,6 +228,18 @@ def main() -> int:
             f"| {row['concurrency']} | {row['p50_ratio']} | {row['p95_ratio']} | "
             f"{row['throughput_ratio']} |"
         )
+    lines += [
+        "",
+        "CPU milliseconds per turn, by process (from /proc, same run):",
+        "",
+        "| concurrent | process | CPU ms per turn |",
+        "|---|---|---|",
+    ]
+    for row in rows:
+        for label_cpu in row["cpu_seconds"].values():
+            for group, seconds in label_cpu.items():
+                per_turn = 1000 * seconds / max(1, row["turns"])
+                lines.append(f"| {row['concurrency']} | {group} | {per_turn:.1f} |")
     report = "\n".join(lines) + "\n"
     (RESULTS / "rest.md").write_text(report)
     print(report)

@@ -20,24 +20,33 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import event
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from actions.conversation import ActionGreet
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import build_services, use_services
-from bot.clock import shop_today
+from actions.warnings import ActionDeliverWarning
+from bot.clock import shop_today, utcnow
 from bot.demo_shop import migrate_and_seed
 from bot.identity import make_customer_token
+from bot.orders.sql.tables import OrderRow
+from bot.proactive.channels import remember_channel
+from bot.proactive.intake import OrderChange, apply_order_change
+from bot.proactive.push_signature import sign_push
+from bot.proactive.rasa_api import WARNING_INTENT
 from bot.settings import PROJECT_ROOT, load_settings
 
 RESULTS = PROJECT_ROOT / "bench-results"
 TURNS = int(os.environ.get("PROFILE_TURNS", "50"))
 SECRET = "profile-shop-secret-at-least-32-bytes-long"
+PUSH_SECRET = "profile-push-secret-at-least-32-bytes-long"
 CUSTOMERS = (1001, 1002, 1003, 1004, 1005, 1006)
 DOMAIN: dict[str, Any] = {}
 
@@ -76,15 +85,61 @@ class StatementCounter:
         self.kinds[statement.lstrip().split(None, 1)[0].upper()] += 1
 
 
+def pushed(sessions: sessionmaker[Session], customer_id: int, turn: int) -> Tracker:
+    """A new warning for the customer (their first order's date moves a day),
+    pushed to their chat as the notifier pushes it."""
+    with sessions() as session:
+        order_id = session.execute(
+            select(func.min(OrderRow.id)).where(OrderRow.customer_id == customer_id)
+        ).scalar_one()
+    moved = (shop_today("Europe/Amsterdam") + timedelta(days=30 + turn)).isoformat()
+    change = OrderChange(
+        order_id, "promised_date", moved, "production_problem", party_type="supplier"
+    )
+    [warning_id] = apply_order_change(sessions, change, utcnow()).warning_ids
+    chat = f"profile-chat-{customer_id}"
+    remember_channel(sessions, customer_id, "socketio", chat, utcnow())
+    return Tracker(
+        sender_id=chat,
+        slots={"language": "nl"},
+        latest_message={
+            "text": "EXTERNAL: EXTERNAL_order_warning",
+            "intent": {"name": WARNING_INTENT, "confidence": 1.0},
+            "entities": [
+                {"entity": "warning_id", "value": str(warning_id)},
+                {"entity": "push_channel", "value": "socketio"},
+                {
+                    "entity": "push_signature",
+                    "value": sign_push(PUSH_SECRET, warning_id, chat, "socketio"),
+                },
+            ],
+            "metadata": {},
+        },
+        # The customer opened the chat on the shop's site, logged in (their token).
+        events=[
+            {
+                "event": "user",
+                "text": "hallo",
+                "metadata": {"customer_token": make_customer_token(customer_id, SECRET)},
+            }
+        ],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
 def measure(
     action: Action, make: Callable[[int, int], Tracker], counter: StatementCounter
 ) -> dict[str, Any]:
     walls, cpus, statements = [], [], []
     for turn in range(TURNS):
         customer = CUSTOMERS[turn % len(CUSTOMERS)]
+        tracker_now = make(customer, turn)  # a push's warning is made here, not measured
         before = sum(counter.kinds.values())
         wall, cpu = time.perf_counter(), time.process_time()
-        action.run(CollectingDispatcher(), make(customer, turn), DOMAIN)
+        action.run(CollectingDispatcher(), tracker_now, DOMAIN)
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((time.process_time() - cpu) * 1000)
         statements.append(sum(counter.kinds.values()) - before)
@@ -98,7 +153,9 @@ def measure(
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = os.environ.get("PROFILE_DATABASE_URL") or f"sqlite:///{Path(folder) / 'shop.db'}"
-        os.environ.update(DATABASE_URL=url, SHOP_TOKEN_SECRET=SECRET, ORDER_SYSTEM="sql")
+        os.environ.update(
+            DATABASE_URL=url, SHOP_TOKEN_SECRET=SECRET, PUSH_SECRET=PUSH_SECRET, ORDER_SYSTEM="sql"
+        )
         settings = load_settings()
         migrate_and_seed(url, shop_today(settings.shop_timezone))
         services = build_services(settings)
@@ -118,6 +175,10 @@ def main() -> None:
             "where is my parcel? (action_answer_order_question)": (
                 ActionAnswerOrderQuestion(),
                 lambda c, t: tracker(c, "waar is mijn pakket?", "ask_tracking", t),
+            ),
+            "a warning pushed (action_deliver_warning)": (
+                ActionDeliverWarning(),
+                lambda c, t: pushed(services.sessions, c, t),
             ),
         }
         results: dict[str, Any] = {}
