@@ -3,20 +3,25 @@ me posted, cancel (after a yes), an alternative; and whether warnings come at al
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 
+from bot.changes import unseen_changes
 from bot.deadlines.service import end_reminders
 from bot.explain import Explainer
 from bot.memory.customers import OptOutRow
 from bot.orders.model import MOVABLE_STATUSES, Order
 from bot.proactive.promises import keep_posted
-from bot.usecases.asker import Asker, customer_of, may_act_on
+from bot.usecases.asker import Asker, customer_of, identified_orders, may_act_on
 from bot.usecases.follow_up import ask_a_colleague
-from bot.usecases.said import Message, text, yes_no
+from bot.usecases.said import Button, Message, text, yes_no
 from bot.usecases.work import Work
 
 logger = logging.getLogger(__name__)
+
+# Orders offered as buttons when the customer did not say which (a phone shows a few).
+MAX_ORDER_BUTTONS = 5
 
 # What the shop records as the reason of a cancellation made in the chat.
 CANCELLED_IN_CHAT = "geannuleerd via de assistent"
@@ -36,22 +41,47 @@ def _title(work: Work, order: Order, language: str) -> str:
     return Explainer(work.catalog, language, work.today).order_title(order)
 
 
-def _own(work: Work, asker: Asker, order_id: int | None) -> tuple[int, Order] | Choice:
+def _own(
+    work: Work, asker: Asker, order_id: int | None, intent: str = ""
+) -> tuple[int, Order] | Choice:
     """(customer id, order) when the asker may act on the order; else what to
-    say: which order (a known customer), or who they are first."""
+    say: who they are first, or which order (with a button per order)."""
     customer_id = customer_of(work, asker)
     if customer_id is None:
         return Choice([text(work.text("identity_needed", asker.language))])
-    order = work.orders.get_order(order_id) if order_id is not None else None
+    if order_id is None:
+        return _the_one(work, asker, customer_id, intent)
+    order = work.orders.get_order(order_id)
     if order is None or not may_act_on(asker, order, customer_id):
         return Choice([text(work.text("which_order", asker.language))])
     return customer_id, order
 
 
+def _the_one(work: Work, asker: Asker, customer_id: int, intent: str) -> tuple[int, Order] | Choice:
+    """No order named: the asker's only open order, or the only one that
+    changed since they were told, is the order. Several: which one, with a
+    button per open order that asks the same again about it."""
+    orders = [order for order in identified_orders(work, asker) if order.is_open]
+    changed = [order for order in orders if unseen_changes(order)]
+    for candidates in (orders, changed):
+        if len(candidates) == 1:
+            return customer_id, candidates[0]
+    buttons = [
+        Button(_title(work, order, asker.language), f"/{intent}{_order_entity(order)}")
+        for order in orders[:MAX_ORDER_BUTTONS]
+        if intent
+    ]
+    return Choice([text(work.text("which_order", asker.language), *buttons)])
+
+
+def _order_entity(order: Order) -> str:
+    return json.dumps({"order_number": str(order.id)})
+
+
 def keep_order(work: Work, asker: Asker, order_id: int | None, posted: bool) -> Choice:
     """'Wachten' / 'hou me op de hoogte': the order stays, every change is told.
     Raises OrderSystemUnavailable (nothing done)."""
-    found = _own(work, asker, order_id)
+    found = _own(work, asker, order_id, "keep_me_posted" if posted else "keep_order")
     if isinstance(found, Choice):
         return found
     customer_id, order = found
@@ -62,7 +92,7 @@ def keep_order(work: Work, asker: Asker, order_id: int | None, posted: bool) -> 
 
 def ask_to_cancel(work: Work, asker: Asker, order_id: int | None) -> Choice:
     """'Annuleren': a question first, since a cancellation cannot be undone."""
-    found = _own(work, asker, order_id)
+    found = _own(work, asker, order_id, "cancel_order")
     if isinstance(found, Choice):
         return found
     _, order = found
@@ -79,6 +109,10 @@ def ask_to_cancel(work: Work, asker: Asker, order_id: int | None) -> Choice:
 def answer_cancellation(work: Work, asker: Asker, order_id: int | None, yes: bool) -> Choice:
     """Yes: cancelled free of charge through the shop (recorded there as the
     customer's own change). No: the order stays."""
+    if order_id is None:
+        # No cancellation was asked about: a stray yes cancels nothing.
+        key = "which_order" if customer_of(work, asker) else "identity_needed"
+        return Choice([text(work.text(key, asker.language))])
     found = _own(work, asker, order_id)
     if isinstance(found, Choice):
         return found
@@ -97,7 +131,7 @@ def answer_cancellation(work: Work, asker: Asker, order_id: int | None, yes: boo
 def ask_for_alternative(work: Work, asker: Asker, order_id: int | None) -> Choice:
     """Staff look for an alternative in stock; the customer hears by when and
     of every change meanwhile."""
-    found = _own(work, asker, order_id)
+    found = _own(work, asker, order_id, "choose_alternative")
     if isinstance(found, Choice):
         return found
     customer_id, order = found
@@ -111,7 +145,7 @@ def arrange_delivery(work: Work, asker: Asker, order_id: int | None, store: bool
     """For a deadline at risk: sent with express, or picked up in the shop's
     store. Staff arrange it and the customer hears by when; the reminder before
     the express cut-off is no longer needed."""
-    found = _own(work, asker, order_id)
+    found = _own(work, asker, order_id, "choose_store_pickup" if store else "choose_express")
     if isinstance(found, Choice):
         return found
     location = work.settings.store_pickup_location

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.bootstrap import Parts, build_parts
 from bot.clock import utcnow
 from bot.identity import Identity
+from bot.memory.changes import OrderEventRow
 from bot.memory.promises import PromiseRow
 from bot.orders.model import Order
 from bot.orders.remembered import RememberingOrders
+from bot.orders.sql.tables import OrderRow
 from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.settings import load_settings
+from bot.usecases import order_choices
 from bot.usecases.asker import Asker
 from bot.usecases.order_choices import answer_cancellation, keep_order
 from bot.usecases.questions import answer_question
@@ -105,15 +108,16 @@ def test_a_choice_writes_nothing_when_the_unit_fails(parts: Parts) -> None:
     with pytest.raises(ValueError), parts.work() as work:
         keep_order(work, ERIK_ASKS, 10001, posted=True)
         raise ValueError
-    with parts.sessions() as session:
-        assert (
-            session.execute(select(PromiseRow).where(PromiseRow.kind == "keep_posted")).first()
-            is None
-        )
+    assert keep_posted_promises(parts) == 0
     with parts.work() as work:
         keep_order(work, ERIK_ASKS, 10001, posted=True)
+    assert keep_posted_promises(parts) == 1
+
+
+def keep_posted_promises(parts: Parts) -> int:
     with parts.sessions() as session:
-        assert session.execute(select(PromiseRow).where(PromiseRow.kind == "keep_posted")).first()
+        query = select(PromiseRow).where(PromiseRow.kind == "keep_posted")
+        return len(session.execute(query).all())
 
 
 def test_someone_else_cannot_cancel_eriks_order(parts: Parts) -> None:
@@ -131,3 +135,70 @@ def status_of(parts: Parts, order_id: int) -> str:
     order = parts.shop.get_order(order_id)
     assert order is not None
     return order.status
+
+
+def test_one_open_order_is_the_order(parts: Parts) -> None:
+    """Erik has one order: 'ik wacht wel' needs no order number."""
+    with parts.work() as work:
+        choice = order_choices.keep_order(work, ERIK_ASKS, None, posted=False)
+    assert len(choice.said) == 1 and "10001" in choice.said[0].text
+    assert choice.said[0].text != parts.catalog.message("which_order", "nl")
+    assert keep_posted_promises(parts) == 1
+
+
+def test_of_several_orders_the_changed_one_is_the_order_else_the_question_lists_them(
+    parts: Parts, today: date
+) -> None:
+    second_order_for_erik(parts, today)
+    # Only the Gazelle changed since Erik was told: that is the order.
+    with parts.work() as work:
+        choice = order_choices.ask_to_cancel(work, ERIK_ASKS, None)
+    assert choice.pending_cancellation == 10001
+    # Erik was told of the change: two orders alike, so he is asked which, with a
+    # button per order that asks the same again about it.
+    parts.orders.mark_informed(10001, last_event_of(parts, 10001))
+    with parts.work() as work:
+        choice = order_choices.ask_to_cancel(work, ERIK_ASKS, None)
+    assert choice.pending_cancellation is None
+    [question] = choice.said
+    assert question.text == parts.catalog.message("which_order", "nl")
+    assert sorted(b.payload for b in question.buttons) == [
+        '/cancel_order{"order_number": "10001"}',
+        '/cancel_order{"order_number": "10100"}',
+    ]
+
+
+def test_a_stray_yes_cancels_nothing_even_of_a_single_order(parts: Parts) -> None:
+    with parts.work() as work:
+        choice = order_choices.answer_cancellation(work, ERIK_ASKS, None, yes=True)
+    assert [m.text for m in choice.said] == [parts.catalog.message("which_order", "nl")]
+    assert status_of(parts, 10001) != "cancelled"
+
+
+def second_order_for_erik(parts: Parts, today: date) -> None:
+    with parts.sessions.begin() as session:
+        session.add(
+            OrderRow(
+                id=10100,
+                customer_id=ERIK,
+                status="processing",
+                fulfilment="delivery",
+                placed_at=datetime.combine(today, time(9, 0)),
+                promised_date=today + timedelta(days=4),
+                original_promised_date=today + timedelta(days=4),
+                postcode="3511 AB",
+                email="erik@example.nl",
+                address="Lange Nieuwstraat 12, 3511 AB Utrecht",
+                total_cents=2995,
+                currency="EUR",
+            )
+        )
+
+
+def last_event_of(parts: Parts, order_id: int) -> int:
+    with parts.sessions() as session:
+        return int(
+            session.execute(
+                select(func.max(OrderEventRow.id)).where(OrderEventRow.order_id == order_id)
+            ).scalar_one()
+        )
