@@ -51,12 +51,13 @@ class ActionAnswerOrderQuestion(Action):
             dispatcher.utter_message(text=found.catalog.message("verify_intro", turn.language))
             return [*events, SlotSet("needs_verification", True)]
 
+        warned: set[int] = set()
         with found.work() as work:
-            # News the customer has not seen yet comes first; shown, it is no
-            # longer news to the answer (a unit of its own, committed first).
-            events += news_first(dispatcher, tracker, found, work, turn.asker)
+            # News the customer has not seen yet comes first (a unit of its
+            # own, committed first); the answer does not say it again.
+            events += news_first(dispatcher, tracker, found, work, turn.asker, warned)
         with found.work() as work:
-            answered = answer_question(work, turn.asker, question)
+            answered = answer_question(work, turn.asker, question, frozenset(warned))
         if answered.verify_order_number is not None:
             # An order number the customer has not proved: ask for its postcode.
             dispatcher.utter_message(text=found.catalog.message("verify_intro", turn.language))

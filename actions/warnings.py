@@ -74,10 +74,16 @@ def said_warnings(
 
 
 def news_first(
-    dispatcher: CollectingDispatcher, tracker: Tracker, found: Services, work: Work, asker: Asker
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    found: Services,
+    work: Work,
+    asker: Asker,
+    told: set[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Warnings the customer has not seen yet, before anything else is said (a
-    REST customer cannot be pushed to: this is where they hear it)."""
+    REST customer cannot be pushed to: this is where they hear it). `told`
+    gets the orders they told of."""
     customer_id = customer_of(work, asker)
     if customer_id is None:
         return []
@@ -87,6 +93,8 @@ def news_first(
     shown = show_unshown(work, Viewer.of(asker, customer_id, template), shown_here(tracker))
     if shown:
         dispatcher.utter_message(text=work.text("unread_warnings", asker.language))
+    if told is not None:
+        told.update(order_id for warning in shown for order_id in warning.order_ids)
     return said_warnings(dispatcher, tracker, shown)
 
 

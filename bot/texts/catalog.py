@@ -92,6 +92,7 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     **_keys("reason_recorded", "party", "text"),
     **_keys("state_delivered state_picked_up expected_was", "date"),
     **_keys("expected_delivery expected_pickup", "date", "location"),
+    **_keys("pickup_where", "location"),
     **_keys("tracking_link", "order", "carrier", "url"),
     **_keys("tracking_no_link", "order", "carrier"),
     **_keys("warning_change", "order"),

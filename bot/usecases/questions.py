@@ -17,7 +17,9 @@ from bot.usecases.work import Work
 
 logger = logging.getLogger(__name__)
 
-# Answers about a delay, where an offer to make up for it belongs.
+# Answers about a delay, where an offer to make up for it belongs. A warning
+# says the same (what changed, why, the new date): shown in this turn, it is
+# the answer.
 OFFER_AFTER = ("changes", "why_late", "delivery_date", "status")
 
 
@@ -30,16 +32,21 @@ class Answered:
     follow_up_offer: tuple[int, int] | None = None
 
 
-def answer_question(work: Work, asker: Asker, question: str) -> Answered:
+def answer_question(
+    work: Work, asker: Asker, question: str, warned: frozenset[int] = frozenset()
+) -> Answered:
     """The answer, for an asker who is identified (a token, a registered
-    address or a verified order). An unreachable shop gets a clear apology."""
+    address or a verified order). An unreachable shop gets a clear apology.
+    `warned`: orders a warning shown in this turn told of; when the answer would
+    only say again what it said, it says nothing (each fact once per turn)."""
     assistant = OrderAssistant(work.orders, work.catalog, asker.language, work.today)
     reply = assistant.answer(question, asker.identity, asker.order_number)
     if reply.verify_order_number is not None:
         return Answered(verify_order_number=reply.verify_order_number)
-    said = [text(message) for message in reply.messages]
-    if asker.mood == "upset":
-        said.insert(0, text(work.text("upset_apology", asker.language)))
+    apology = [text(work.text("upset_apology", asker.language))] if asker.mood == "upset" else []
+    if question in OFFER_AFTER and reply.orders and {o.id for o in reply.orders} <= warned:
+        return Answered(apology)
+    said = [*apology, *(text(message) for message in reply.messages)]
     if question in OFFER_AFTER:
         said += offers_after(work, asker, reply.orders, reply.messages)
     return Answered(said, follow_up_offer=reply.follow_up_offer)

@@ -42,6 +42,7 @@ class ShownWarning:
     warning_id: int
     message: Message
     order_id: int | None  # the order the warning's choices are about
+    order_ids: tuple[int, ...] = ()  # every order it tells of
 
 
 def show_warning(
@@ -99,7 +100,7 @@ def show_warning(
         # One message per change: on a phone, one notification rather than three.
         buttons = tuple(Button(b.title, b.payload) for b in composed.buttons)
         message = Message("\n\n".join(composed.texts), buttons, extra=receipt)
-    return ShownWarning(warning_id, message, composed.order_id)
+    return ShownWarning(warning_id, message, composed.order_id, tuple(shown.order_ids))
 
 
 def show_unshown(work: Work, viewer: Viewer, shown_here: list[int]) -> list[ShownWarning]:
