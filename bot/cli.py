@@ -118,8 +118,8 @@ def cmd_notifier(args: argparse.Namespace) -> int:
 
 def cmd_watch(_args: argparse.Namespace) -> int:
     """One pass of the promise watcher."""
+    from bot.bootstrap import build_shop
     from bot.clock import shop_today, utcnow
-    from bot.orders.factory import build_shop
     from bot.proactive.watcher import watch_promises
 
     settings = load_settings()
@@ -231,7 +231,7 @@ def cmd_channel(args: argparse.Namespace) -> int:
         for item in field_errors(error):
             print(f"{item['field']}: {item['error']}", file=sys.stderr)
         return 2
-    from bot.orders.factory import build_shop
+    from bot.bootstrap import build_shop
 
     settings = load_settings()
     sessions = _session_factory(settings.database_url)

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 
+from bot.bootstrap import build_session_factory, build_shop
 from bot.clock import shop_today, utcnow
 from bot.database import database_unreachable
 from bot.handoff.relay import relay_waiting_replies
-from bot.orders.factory import build_session_factory, build_shop
 from bot.proactive.channels import configured_push_channels
 from bot.proactive.notifier import AnotherNotifierRuns, Notifier, QuietHours, shortest_retry_span
 from bot.proactive.outage import Pacing, describe, pause
