@@ -11,6 +11,7 @@ from bot.analytics.question_counter import QuestionCounter
 from bot.bootstrap import build_parts
 from bot.clock import shop_today
 from bot.orders.remembered import RememberedOrders
+from bot.run_secrets import secret_problems
 from bot.settings import Settings, load_settings
 from bot.texts import Catalog
 from bot.usecases.work import Work, open_work
@@ -35,8 +36,19 @@ class Services:
 _current: Services | None = None
 
 
+class MissingSecrets(RuntimeError):
+    """Started without the secrets it needs (rasa-sdk's own `rasa run actions`
+    outside the demo: `python -m bot run` checks them before it starts)."""
+
+
 def build_services(settings: Settings | None = None) -> Services:
-    parts = build_parts(settings or load_settings())
+    settings = settings or load_settings()
+    # The shop's secret signs and checks who is asking (tokens, proofs);
+    # without PUSH_SECRET pushes are refused, which is safe.
+    problems = secret_problems(settings, ("SHOP_TOKEN_SECRET",))
+    if problems:
+        raise MissingSecrets("; ".join(problems) + " (DEMO_SHOP=true makes demo secrets)")
+    parts = build_parts(settings)
     return Services(
         settings=parts.settings,
         catalog=parts.catalog,
