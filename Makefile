@@ -28,7 +28,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help run test lint typecheck test-unit test-integration test-e2e test-conversations \
-	validate train widget nlu-report bench bench-lookup bench-proactive bench-ingest seed lock clean \
+	validate train widget nlu-report bench profile-turn bench-lookup bench-proactive bench-ingest seed lock clean \
 	nginx run-cluster test-cluster bench-cluster
 
 help: ## list the targets
@@ -145,6 +145,9 @@ bench-ingest: $(BIN)/.installed ## 2,000 signed platform webhooks taken and appl
 
 bench-cluster: $(MODEL) $(NGINX) ## messages/s and p50/p95 through nginx with 1 and 2 Rasa instances
 	$(BIN)/python -m scripts.bench_cluster
+
+profile-turn: $(BIN)/.installed ## the actions' share of a turn and a push: ms and SQL statements per action
+	$(BIN)/python -m scripts.profile_turn
 
 bench-lookup: $(BIN)/.installed ## only the order lookup with 1,000,000 orders in PostgreSQL
 	$(BIN)/python -m scripts.bench_lookup
