@@ -16,6 +16,7 @@ from actions.services import services
 from actions.turn import read_turn
 from actions.warnings import news_first
 from bot.usecases.questions import answer_question
+from bot.usecases.shop_info import usual_delivery
 
 QUESTION_BY_INTENT = {
     "ask_changes": "changes",
@@ -48,6 +49,11 @@ class ActionAnswerOrderQuestion(Action):
                     text=found.catalog.message("verify_too_many", turn.language)
                 )
                 return [*events, SlotSet("needs_verification", False)]
+            usual = usual_delivery(found.settings, found.catalog, turn.language)
+            if question == "delivery_date" and usual:
+                # "How long does delivery take?": the shop's usual time, then
+                # their own order's date once we know who is asking.
+                dispatcher.utter_message(text=usual)
             dispatcher.utter_message(text=found.catalog.message("verify_intro", turn.language))
             return [*events, SlotSet("needs_verification", True)]
 

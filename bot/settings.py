@@ -42,6 +42,21 @@ def _float(name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from error
 
 
+def _day_range(name: str, default: str) -> tuple[int, int] | None:
+    """'2' or '1-3' (working days); empty: not said."""
+    raw = _text(name, default)
+    if not raw:
+        return None
+    low, _, high = raw.partition("-")
+    try:
+        days = (int(low), int(high or low))
+    except ValueError as error:
+        raise SettingsError(f"{name} must be days like '2' or '1-3', got {raw!r}") from error
+    if not 0 <= days[0] <= days[1]:
+        raise SettingsError(f"{name} must be days like '2' or '1-3', got {raw!r}")
+    return days
+
+
 def _hour(name: str, default: int) -> int:
     hour = _int(name, default)
     if not 0 <= hour <= 23:
@@ -237,6 +252,9 @@ class Settings:
     express_days: int  # express: days from dispatch to the door
     express_reminder_minutes: int  # remind the customer this long before the cut-off
     store_pickup_location: str  # where customers can pick up; empty: no store
+    # General questions (bot/usecases/shop_info.py); unset: "a colleague can tell you".
+    delivery_days: tuple[int, int] | None  # working days from order to door, e.g. (1, 2)
+    return_days: int  # days to send an order back; 0: not said
     # Several Rasa instances (`python -m bot cluster`); empty: the embedded default.
     tracker_store_url: str  # Rasa's SQL tracker store (an SQLAlchemy URL)
     lock_store_url: str  # Rasa's Redis lock store (redis://host:port/db)
@@ -358,6 +376,8 @@ def load_settings() -> Settings:
         express_days=_int("EXPRESS_DAYS", 1),
         express_reminder_minutes=_int("EXPRESS_REMINDER_MINUTES", 120),
         store_pickup_location=_text("STORE_PICKUP_LOCATION"),
+        delivery_days=_day_range("SHOP_DELIVERY_DAYS", "1-2" if demo else ""),
+        return_days=_int("SHOP_RETURN_DAYS", 30 if demo else 0),
         tracker_store_url=_text("TRACKER_STORE_URL"),
         lock_store_url=_text("LOCK_STORE_URL"),
         socketio_message_queue=_text("SOCKETIO_MESSAGE_QUEUE"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from actions.conversation import ActionGreet, ActionHandleFallback
 from actions.follow_up import ActionRequestFollowUp
 from actions.order_questions import ActionAnswerOrderQuestion
-from actions.services import Services
+from actions.services import Services, use_services
 from actions.verification import ValidateVerificationForm
 from actions.warnings import ActionAnswerOptIn, ActionOfferAlternative, ActionSetNotifications
 from bot.clock import shop_local, utcnow
@@ -533,3 +534,17 @@ def test_a_warning_shown_with_the_answer_is_the_answer_each_fact_said_once(
     again = CollectingDispatcher()
     ActionAnswerOrderQuestion().run(again, tracker, DOMAIN)
     assert texts(again).count("frames komen later") == 1
+
+
+def test_how_long_delivery_takes_is_answered_before_anyone_is_identified(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    """The shop's usual delivery time for anyone; their own order's date after
+    they proved it is theirs. Nothing of any order is told before that."""
+    use_services(replace(services, settings=replace(services.settings, delivery_days=(1, 2))))
+    tracker = make_tracker("hoe lang duurt de levering", "ask_delivery_date")
+    events = ActionAnswerOrderQuestion().run(dispatcher, tracker, DOMAIN)
+    said = texts(dispatcher)
+    assert said.startswith("Bestellingen worden meestal binnen 1-2 werkdagen bezorgd.")
+    assert services.catalog.message("verify_intro", "nl") in said
+    assert "10001" not in said and SlotSet("needs_verification", True) in events
