@@ -21,7 +21,7 @@ from bot.channels.whatsapp import window_open
 from bot.identity import customer_from_token, orders_from_proof
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
-from bot.proactive.channels import customer_at, customer_registered_at
+from bot.proactive.channels import owner_of_address
 from bot.proactive.push_signature import push_is_genuine
 from bot.usecases import order_choices
 from bot.usecases.asker import Asker, customer_of
@@ -99,14 +99,15 @@ def news_first(
 
 
 def entitled_orders(
-    tracker: Tracker, found: Services, customer_id: int, channel: str
+    tracker: Tracker, found: Services, customer_id: int, registered: bool
 ) -> frozenset[int] | None:
     """Which of the customer's orders a pushed-to conversation may hear about:
-    None for all of them (the shop registered this address, or the shop's signed
-    token named this customer here), else only the orders verified here (the
-    signed proof, while it lasts). Someone who verified one order by its number
-    and postcode learns nothing of the customer's other orders."""
-    if customer_registered_at(found.sessions, tracker.sender_id, channel) == customer_id:
+    None for all of them (`registered`: the shop registered this address as
+    the customer's, or the shop's signed token named this customer here), else
+    only the orders verified here (the signed proof, while it lasts). Someone
+    who verified one order by its number and postcode learns nothing of the
+    customer's other orders."""
+    if registered:
         return None
     secret = found.settings.shop_token_secret
     for event in tracker.events:
@@ -144,7 +145,7 @@ class ActionDeliverWarning(Action):
             channel,
         ):
             return refuse_forged_push(dispatcher, found, tracker)
-        customer_id = customer_at(found.sessions, tracker.sender_id, channel=channel)
+        customer_id, registered = owner_of_address(found.sessions, tracker.sender_id, channel)
         if customer_id is None:
             logger.warning("warning push to a conversation of no known customer ignored")
             return []
@@ -156,7 +157,7 @@ class ActionDeliverWarning(Action):
             customer_id,
             tracker.sender_id,
             language,
-            entitled_orders(tracker, found, customer_id, channel),
+            entitled_orders(tracker, found, customer_id, registered),
             template,
         )
         with found.work() as work:

@@ -128,6 +128,22 @@ def customer_at(session_factory: sessionmaker[Session], address: str, channel: s
     return int(found) if found is not None else None
 
 
+def owner_of_address(
+    session_factory: sessionmaker[Session], address: str, channel: str
+) -> tuple[int | None, bool]:
+    """(the customer behind this address on `channel`, whether the shop
+    registered it as theirs) in one query: a push needs both."""
+    with session_factory() as session:
+        found = session.execute(
+            select(CustomerChannelRow.customer_id, CustomerChannelRow.source).where(
+                CustomerChannelRow.channel == channel, CustomerChannelRow.address == address
+            )
+        ).first()
+    if found is None:
+        return None, False
+    return int(found.customer_id), found.source == "shop"
+
+
 def customer_registered_at(
     session_factory: sessionmaker[Session], address: str, channel: str
 ) -> int | None:
