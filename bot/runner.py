@@ -57,6 +57,9 @@ def active_endpoints_path() -> Path:
 RUN_ACTION_ENDPOINT = {
     "url": "http://127.0.0.1:${ACTION_PORT}/webhook",
     "token": "${ACTION_SERVER_TOKEN}",
+    # Rasa sends its whole domain with every action call unless told not to;
+    # only the form's validation (validate_*) reads it, and gets it still.
+    "enable_selective_domain": True,
 }
 
 

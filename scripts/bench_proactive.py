@@ -260,7 +260,9 @@ def main() -> int:
             never_seen, seen_twice = seen_by_customers(sink)
         finally:
             assistant.stop()
-    selection = selection_among_a_million()
+    log(f"ratio to the limit: {float(product['seconds']) / limit:.2f}")
+    # BENCH_LOOKUP=0 leaves out step 3 (the 1,000,000-order schema takes a while to make once).
+    selection = selection_among_a_million() if os.environ.get("BENCH_LOOKUP", "1") != "0" else None
     report = {
         "customers": CUSTOMERS,
         "concurrency": CONCURRENCY,
@@ -271,13 +273,13 @@ def main() -> int:
         "ratio_to_limit": round(float(product["seconds"]) / limit, 2),
         "customers_who_never_saw_it": never_seen,
         "warnings_seen_twice": seen_twice,
-        "select_affected_among_1m_seconds": round(selection, 3),
+        "select_affected_among_1m_seconds": round(selection, 3) if selection else "not run",
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "proactive.json").write_text(json.dumps(report, indent=2))
     lines = ["# Proactive warnings benchmark", "", "| measure | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in report.items()]
-    lines += ["", "Aim: ratio_to_limit at most 1.25, lost 0, duplicates 0, selection under 1 s."]
+    lines += ["", "Aim: ratio_to_limit at most 1.1, lost 0, duplicates 0, selection under 1 s."]
     (RESULTS / "proactive.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

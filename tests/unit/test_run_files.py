@@ -38,7 +38,8 @@ def test_rasa_reads_the_shipped_files_with_no_variable_set(
 
 def test_rasa_run_actions_is_what_the_shipped_endpoints_point_at() -> None:
     assert yaml.safe_load(ENDPOINTS.read_text())["action_endpoint"] == {
-        "url": "http://localhost:5055/webhook"
+        "url": "http://localhost:5055/webhook",
+        "enable_selective_domain": True,
     }
 
 
@@ -81,4 +82,6 @@ def test_a_run_points_rasa_at_its_own_action_server_with_its_token(tmp_path: Pat
     assert written["action_endpoint"] == {
         "url": "http://127.0.0.1:${ACTION_PORT}/webhook",
         "token": "${ACTION_SERVER_TOKEN}",
+        # The domain only to the actions that read it (the form's validation).
+        "enable_selective_domain": True,
     }
