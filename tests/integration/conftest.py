@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.services import Services, build_services, use_services
+from bot.clock import utcnow
 from bot.database import create_db_engine, make_session_factory
-from bot.proactive.intake import SupplierDelay, apply_supplier_delay
+from bot.proactive.intake import IntakeResult, SupplierDelay, apply_supplier_delay
 from bot.settings import Settings
 from tests.conftest import _seeded
 
@@ -33,14 +34,17 @@ def warned(any_database_url: str, today: date) -> tuple[sessionmaker[Session], i
     """The demo shop with Erik's Gazelle delay queued: the shop and the warning's id."""
     _seeded(any_database_url, today)
     shop = make_session_factory(create_db_engine(any_database_url))
-    result = apply_supplier_delay(
-        shop,
-        SupplierDelay(
-            supplier="Gazelle",
-            new_date=today + timedelta(days=20),
-            reason_code="production_problem",
-            reason="frames komen later",
-        ),
-        QUEUED_AT,
+    return shop, gazelle_delay(shop, today, QUEUED_AT).warning_ids[0]
+
+
+def gazelle_delay(
+    sessions: sessionmaker[Session], today: date, now: datetime | None = None
+) -> IntakeResult:
+    """Erik's Gazelle moves 20 days on: Gazelle's frames come later (seed 003)."""
+    delay = SupplierDelay(
+        supplier="Gazelle",
+        new_date=today + timedelta(days=20),
+        reason_code="production_problem",
+        reason="frames komen later",
     )
-    return shop, result.warning_ids[0]
+    return apply_supplier_delay(sessions, delay, now or utcnow())

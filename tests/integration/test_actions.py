@@ -22,9 +22,9 @@ from bot.dates import spoken_date
 from bot.identity import issue_proof, make_customer_token, orders_from_proof
 from bot.orders.sql.tables import FollowUpRequestRow, OrderRow
 from bot.proactive.channels import customer_at, remember_shop_address
-from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.promises import list_promises
 from tests.conftest import SHOP_SECRET, make_tracker
+from tests.integration.conftest import gazelle_delay
 from tests.memory_reads import opted_out as is_opted_out
 
 DOMAIN: dict[str, Any] = {
@@ -513,16 +513,7 @@ def test_a_warning_shown_with_the_answer_is_the_answer_each_fact_said_once(
 ) -> None:
     """Erik asks what changed while a warning about it waits: he reads the
     warning, and the answer does not say the reason and the date again."""
-    apply_supplier_delay(
-        services.sessions,
-        SupplierDelay(
-            supplier="Gazelle",
-            new_date=today + timedelta(days=20),
-            reason_code="production_problem",
-            reason="frames komen later",
-        ),
-        utcnow(),
-    )
+    gazelle_delay(services.sessions, today)
     tracker = make_tracker(
         "wat is er gewijzigd aan mijn bestelling?", "ask_changes", metadata=erik_token()
     )

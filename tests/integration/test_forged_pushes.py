@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -21,11 +21,11 @@ from actions.services import Services, build_services, use_services
 from actions.warnings import ActionDeliverWarning
 from bot.clock import utcnow
 from bot.proactive.channels import remember_channel, remember_shop_address
-from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.proactive.push_signature import push_is_genuine, sign_push
 from bot.proactive.rasa_api import RasaApi
 from bot.settings import Settings
 from tests.conftest import PUSH_SECRET, _seeded, make_tracker, pushed_warning
+from tests.integration.conftest import gazelle_delay
 from tests.memory_reads import unshown
 
 DOMAIN: dict[str, Any] = {"slots": {}}
@@ -43,13 +43,7 @@ def erik_warned(settings: Settings, today: date) -> Iterator[tuple[Services, int
     remember_shop_address(
         services.sessions, services.orders, ERIK, "telegram", ERIK_TELEGRAM, utcnow()
     )
-    delay = SupplierDelay(
-        supplier="Gazelle",
-        new_date=today + timedelta(days=20),
-        reason_code="production_problem",
-        reason="frames komen later",
-    )
-    result = apply_supplier_delay(services.sessions, delay, utcnow())
+    result = gazelle_delay(services.sessions, today)
     yield services, result.warning_ids[0]
     use_services(None)
 

@@ -33,9 +33,9 @@ from bot.handoff import queue
 from bot.identity import make_customer_token
 from bot.memory.handoffs import HandoffRow
 from bot.memory.promises import PromiseRow
-from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker
+from tests.integration.conftest import gazelle_delay
 from tests.memory_reads import unshown
 
 DOMAIN: dict[str, Any] = {"slots": {}}
@@ -259,16 +259,7 @@ def test_handed_back_to_a_closed_chat_says_nothing_and_keeps_the_news(
     ActionHandOver().run(
         CollectingDispatcher(), erik("mag ik iemand spreken", "request_human"), DOMAIN
     )
-    apply_supplier_delay(
-        services.sessions,
-        SupplierDelay(
-            supplier="Gazelle",
-            new_date=today + timedelta(days=20),
-            reason_code="production_problem",
-            reason="frames komen later",
-        ),
-        utcnow(),
-    )
+    gazelle_delay(services.sessions, today)
     [news] = unshown(services.sessions, 1001)
     paused = erik("mag ik iemand spreken", "request_human", slots={"language": "nl"})
 

@@ -11,14 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import Parts, build_parts
-from bot.clock import utcnow
 from bot.identity import Identity
 from bot.memory.changes import OrderEventRow
 from bot.memory.promises import PromiseRow
 from bot.orders.model import Order
 from bot.orders.remembered import RememberingOrders
 from bot.orders.sql.tables import OrderRow
-from bot.proactive.intake import SupplierDelay, apply_supplier_delay
 from bot.settings import load_settings
 from bot.usecases import order_choices
 from bot.usecases.asker import Asker
@@ -27,6 +25,7 @@ from bot.usecases.questions import answer_question
 from bot.usecases.warnings import Viewer, show_warning
 from bot.usecases.work import open_work
 from tests.conftest import _seeded
+from tests.integration.conftest import gazelle_delay
 from tests.memory_reads import unshown
 
 ERIK = 1001
@@ -40,14 +39,8 @@ def parts(any_database_url: str, today: date, monkeypatch: pytest.MonkeyPatch) -
     return build_parts(load_settings())
 
 
-def gazelle_delay(parts: Parts, today: date) -> int:
-    delay = SupplierDelay(
-        supplier="Gazelle",
-        new_date=today + timedelta(days=20),
-        reason_code="production_problem",
-        reason="frames komen later",
-    )
-    return apply_supplier_delay(parts.sessions, delay, utcnow()).warning_ids[0]
+def gazelle_warning(parts: Parts, today: date) -> int:
+    return gazelle_delay(parts.sessions, today).warning_ids[0]
 
 
 class BrokenShop(RememberingOrders):
@@ -69,7 +62,7 @@ def test_the_use_cases_need_no_rasa() -> None:
 def test_a_question_is_answered_with_the_real_reason_without_rasa(
     parts: Parts, today: date
 ) -> None:
-    gazelle_delay(parts, today)
+    gazelle_warning(parts, today)
     with parts.work() as work:
         answered = answer_question(work, ERIK_ASKS, "changes")
     said = " ".join(message.text for message in answered.said)
@@ -79,7 +72,7 @@ def test_a_question_is_answered_with_the_real_reason_without_rasa(
 def test_a_warning_that_fails_halfway_is_not_lost(parts: Parts, today: date) -> None:
     """Marked shown and then the composing fails: the unit rolls back, so the
     warning waits for the next visit instead of counting as seen."""
-    warning_id = gazelle_delay(parts, today)
+    warning_id = gazelle_warning(parts, today)
     viewer = Viewer(ERIK, "erik-chat", "nl")
     broken = BrokenShop(parts.shop, parts.sessions)
     with (
