@@ -67,6 +67,7 @@ class Prediction:
     intent: str  # what the assistant acts on (nlu_fallback when the fallback fired)
     beneath: str  # the classifier's intent, under a fallback
     confidence: float  # of `beneath`
+    runner_up: float = 0.0  # the second intent's confidence
 
 
 def normalize(text: str) -> str:
@@ -111,14 +112,14 @@ def model_is_stale(model: Path) -> bool:
     return any(path.stat().st_mtime > model.stat().st_mtime for path in inputs)
 
 
-def write_config(folder: Path) -> str:
-    """Copy config.yml, with the epochs from NLU_REPORT_EPOCHS when it is set."""
+def write_config(folder: Path, source: Path = ROOT / "config.yml") -> str:
+    """Copy the config, with the epochs from NLU_REPORT_EPOCHS when it is set."""
     from rasa.shared.utils.io import read_yaml_file, write_yaml
 
     epochs = os.environ.get("NLU_REPORT_EPOCHS")
     if not epochs:
-        return str(ROOT / "config.yml")
-    config = read_yaml_file(ROOT / "config.yml")
+        return str(source)
+    config = read_yaml_file(source)
     for component in config["pipeline"]:
         if "epochs" in component:
             component["epochs"] = int(epochs)
@@ -153,8 +154,12 @@ async def predict(model: str, texts: list[str]) -> list[Prediction]:
         acted = result["intent"]["name"]
         if acted == FALLBACK:
             result = undo_fallback_prediction(result)
+        ranking = result.get("intent_ranking") or []
+        second = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
         predictions.append(
-            Prediction(acted, result["intent"]["name"], float(result["intent"]["confidence"]))
+            Prediction(
+                acted, result["intent"]["name"], float(result["intent"]["confidence"]), second
+            )
         )
     return predictions
 
@@ -237,6 +242,17 @@ def score_language(rows: list[tuple[str, Prediction, str]]) -> dict:
         "fallbacks": sum(g.intent == FALLBACK for _, g, _ in rows),
         "false_destructive": {intent: false_reads(rows, intent) for intent in DESTRUCTIVE},
         "confusions": confusions(rows),
+        "predictions": [
+            {
+                "text": text,
+                "true": truth,
+                "predicted": guess.intent,
+                "beneath": guess.beneath,
+                "confidence": round(guess.confidence, 4),
+                "runner_up": round(guess.runner_up, 4),
+            }
+            for truth, guess, text in rows
+        ],
     }
 
 
@@ -343,10 +359,11 @@ def heldout(args) -> tuple[dict, int]:
         return {}, 1
     model = Path(args.model)
     with tempfile.TemporaryDirectory(prefix="nlu-report-") as tmp:
-        if args.train or (model == MODEL and model_is_stale(model)):
+        if args.config or args.train or (model == MODEL and model_is_stale(model)):
             print("training a fresh NLU-only model on data/ with config.yml", flush=True)
-            name = "fresh NLU-only model trained on data/"
-            model_file = train_on(training, shared, write_config(Path(tmp)), Path(tmp))
+            config = Path(args.config or ROOT / "config.yml")
+            name = f"fresh NLU-only model trained on data/ with {config.name}"
+            model_file = train_on(training, shared, write_config(Path(tmp), config), Path(tmp))
         else:
             name = str(model.relative_to(ROOT) if model.is_relative_to(ROOT) else model)
             model_file = str(model)
@@ -360,6 +377,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=str(MODEL), help="model to score (default: %(default)s)")
     parser.add_argument("--train", action="store_true", help="train a fresh NLU-only model first")
+    parser.add_argument("--config", help="train a fresh NLU-only model with this config")
+    parser.add_argument("--out", default=str(OUT), help="report folder (default: %(default)s)")
     parser.add_argument("--floor", action="store_true", help="exit 1 below the floor of issue 16")
     parser.add_argument("--cross-validate", action="store_true", help="the older fold report")
     parser.add_argument("--folds", type=int, default=3, help="folds for --cross-validate")
@@ -393,12 +412,13 @@ def main() -> int:
         report, code = heldout(args)
         if code:
             return code
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     markdown = render_markdown(report)
-    (OUT / "report.md").write_text(markdown)
+    (out / "report.md").write_text(markdown)
     print("\n" + markdown)
-    print(f"written: {OUT / 'report.json'} and {OUT / 'report.md'}")
+    print(f"written: {out / 'report.json'} and {out / 'report.md'}")
     if args.floor:
         failures = floor_failures(report)
         for failure in failures:
