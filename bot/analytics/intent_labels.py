@@ -18,6 +18,8 @@ INTENT_LABELS: dict[str, dict[str, str]] = {
     "ask_why_late": {"nl": "Waarom is mijn bestelling te laat?", "en": "Why is my order late?"},
     "ask_tracking": {"nl": "Track & trace", "en": "Track and trace"},
     "list_orders": {"nl": "Welke bestellingen heb ik?", "en": "Which orders do I have?"},
+    "ask_returns": {"nl": "Hoe stuur ik iets terug?", "en": "How do I return something?"},
+    "ask_opening_hours": {"nl": "Wanneer zijn jullie open?", "en": "When are you open?"},
     "cancel_order": {"nl": "Bestelling annuleren", "en": "Cancel the order"},
     "keep_order": {"nl": "Ik wacht wel (bestelling houden)", "en": "I'll wait (keep the order)"},
     "choose_alternative": {"nl": "Een alternatief kiezen", "en": "Choose an alternative"},
