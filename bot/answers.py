@@ -186,13 +186,23 @@ class OrderAssistant:
             reply.messages.append(
                 " ".join(
                     [
-                        self.text(f"status_{status_key}", order=self.explainer.order_title(order)),
-                        self._state_sentence(order),
+                        *self._status_sentences(order, status_key),
                         *(why or self._latest_reason(order)),
                     ]
                 )
             )
         return reply
+
+    def _status_sentences(self, order: Order, status_key: str) -> list[str]:
+        """Where the order is and when: "Je bestelling ... is op maandag 23
+        november bezorgd." as one sentence, not "is bezorgd. Bezorgd op ..."."""
+        title = self.explainer.order_title(order)
+        if order.status in ("delivered", "picked_up"):
+            day = order.delivered_at.date() if order.delivered_at else order.promised_date
+            return [
+                self.text(f"status_{order.status}_on", order=title, date=self.explainer.date(day))
+            ]
+        return [self.text(f"status_{status_key}", order=title), self._state_sentence(order)]
 
     def _latest_reason(self, order: Order) -> list[str]:
         """The reason of the latest date move, if the order is later than first promised."""
@@ -243,11 +253,18 @@ class OrderAssistant:
             explanation = self.explainer.explain(order, recap)
             opening = self.text("late_sorry", order=self.explainer.order_title(order))
             facts = explanation.facts or [self.text("reason_not_recorded")]
-            reply.messages.append(" ".join([opening, *facts, self._state_sentence(order)]))
+            if not order.is_open:
+                first, steps = [self._state_sentence(order)], explanation.next_steps
+            elif self.explainer.names_new_date(order, recap):
+                # The new date is said: where to pick it up goes with what now.
+                first, steps = [], [*self.explainer.expected(order, recap), *explanation.next_steps]
+            else:
+                first, steps = self.explainer.expected(order, recap), explanation.next_steps
+            reply.messages.append(" ".join([opening, *facts, *first]))
             unexplained = explanation.unexplained_event_id
             if not recap and order.events:
                 unexplained = order.events[-1].id
-            self._add_next_steps(order, explanation.next_steps, unexplained, reply)
+            self._add_next_steps(order, steps, unexplained, reply)
             self._remember_told(order, recap)
         return reply
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.changes import Change, all_problem_changes, changes_in
+from bot.changes import all_problem_changes, changes_in
 from bot.compensation.present import OfferLine
 from bot.compensation.rules import UpsellError, check_no_upsell
 from bot.deadlines.service import Deadline
@@ -90,7 +90,7 @@ def compose_warning(
         if threatened:
             facts = [*facts, threatened]
         message.texts.append(" ".join([opening, *facts]))
-        steps = [*_expected(order, changes, catalog, language, explainer), *explanation.next_steps]
+        steps = [*explainer.expected(order, changes), *explanation.next_steps]
         message.texts.append(" ".join(steps))
     if orders:
         main = orders[0]
@@ -98,25 +98,6 @@ def compose_warning(
         message.buttons = choices_for(main, catalog, language)
         message.texts.append(catalog.message("warning_choices", language))
     return with_offers(message, offers or [])
-
-
-def _expected(
-    order: Order, changes: list[Change], catalog: Catalog, language: str, explainer: Explainer
-) -> list[str]:
-    """When the order is expected; said once: a change that moved the date
-    already named the new one, so then only where to pick it up."""
-    dated = any(
-        event.field == "promised_date" and event.new_value == str(order.promised_date)
-        for change in changes
-        for event in change.events
-    )
-    if not dated:
-        key = f"expected_{order.fulfilment}"
-        date = explainer.date(order.promised_date)
-        return [catalog.message(key, language, date=date, location=order.pickup_location or "")]
-    if order.fulfilment == "pickup" and order.pickup_location:
-        return [catalog.message("pickup_where", language, location=order.pickup_location)]
-    return []
 
 
 def deadline_threatened(

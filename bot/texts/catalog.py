@@ -90,6 +90,8 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
         "new",
     ),
     **_keys("reason_recorded", "party", "text"),
+    **_keys("reason_clause", "party"),
+    **_keys("status_delivered_on status_picked_up_on", "order", "date"),
     **_keys("state_delivered state_picked_up expected_was", "date"),
     **_keys("expected_delivery expected_pickup", "date", "location"),
     **_keys("pickup_where", "location"),

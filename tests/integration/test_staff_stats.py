@@ -363,10 +363,11 @@ def test_every_action_of_a_turn_counts_its_message_once(
     """As the action server does it: read_turn in each action of the turn."""
     from actions.services import build_services
     from actions.turn import read_turn
-    from tests.conftest import make_tracker
+    from tests.conftest import SHOP_SECRET, make_tracker
 
     monkeypatch.setenv("DATABASE_URL", any_database_url)
     monkeypatch.setenv("QUESTION_FLUSH_SECONDS", "3600")  # only stop() writes
+    monkeypatch.setenv("SHOP_TOKEN_SECRET", SHOP_SECRET)
     found = build_services(load_settings())
     for message_id in ("m-1", "m-1", "m-2"):
         tracker = make_tracker("I want to talk to a person", "request_human")

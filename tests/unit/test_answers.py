@@ -8,6 +8,7 @@ import pytest
 
 from bot.answers import QUESTIONS, OrderAssistant, Reply
 from bot.dates import spoken_date
+from bot.explain import with_quote
 from bot.identity import Identity
 from bot.orders.model import Order
 from bot.orders.system import OrderSystemUnavailable
@@ -157,8 +158,9 @@ def gazelle_why(catalog: Catalog, language: str = "nl") -> str:
     return catalog.reason("production_problem", "why", language, party="Gazelle")
 
 
-def recorded(catalog: Catalog, language: str = "nl") -> str:
-    return catalog.message("reason_recorded", language, party="Gazelle", text=FRAME_TEXT)
+def gazelle_reason(catalog: Catalog, language: str = "nl") -> str:
+    """Gazelle's reason with its own words, in one sentence."""
+    return with_quote(gazelle_why(catalog, language), FRAME_TEXT)
 
 
 # --- every question --------------------------------------------------------------
@@ -195,8 +197,7 @@ def test_changes_tells_the_date_move_with_party_reason_and_both_dates(
         [
             catalog.message("changes_sorry", "nl", order=bike),
             catalog.message("change_date_moved_delivery", "nl", old_date=old, new_date=new),
-            gazelle_why(catalog),
-            recorded(catalog),
+            gazelle_reason(catalog),
         ]
     )
     assert "Gazelle" in reply.messages[0] and FRAME_TEXT in reply.messages[0]
@@ -220,7 +221,7 @@ def test_asking_again_gives_a_recap_that_still_names_party_and_new_date(
     first = again.messages[0]
     bike = title(catalog, 10001, "Gazelle Ultimate C380")
     assert first.startswith(catalog.message("changes_none_since_told", "nl", order=bike))
-    assert gazelle_why(catalog) in first
+    assert gazelle_reason(catalog) in first
     assert spoken_date(days(today, 17), "nl", today) in first
     assert orders.informed_calls == [(10001, 1)]  # nothing new to mark
 
@@ -229,7 +230,7 @@ def test_changes_in_english(catalog: Catalog, today: date) -> None:
     reply = ask(shop(late_bike(today)), catalog, today, "changes", language="en")
     bike = title(catalog, 10001, "Gazelle Ultimate C380", "en")
     assert reply.messages[0].startswith(catalog.message("changes_sorry", "en", order=bike))
-    assert gazelle_why(catalog, "en") in reply.messages[0]
+    assert gazelle_reason(catalog, "en") in reply.messages[0]
     assert spoken_date(days(today, 17), "en", today) in reply.messages[0]
 
 
@@ -276,7 +277,7 @@ def test_options_are_not_offered_once_the_late_order_has_shipped(
     catalog: Catalog, today: date
 ) -> None:
     reply = ask(shop(late_bike(today, status="shipped")), catalog, today, "changes")
-    assert gazelle_why(catalog) in said(reply)
+    assert gazelle_reason(catalog) in said(reply)
     assert catalog.message("options_setback", "nl") not in said(reply)
 
 
@@ -385,8 +386,7 @@ def test_status_of_a_late_order_already_told_repeats_the_reason(
         [
             catalog.message("status_processing", "nl", order=bike),
             catalog.message("expected_delivery", "nl", date=new_date, location=""),
-            gazelle_why(catalog),
-            recorded(catalog),
+            gazelle_reason(catalog),
         ]
     )
 
@@ -413,8 +413,7 @@ def test_delivery_date_gives_new_and_first_date_and_the_reason(
             title(catalog, 10001, "Gazelle Ultimate C380") + ":",
             catalog.message("expected_delivery", "nl", date=new, location=""),
             catalog.message("expected_was", "nl", date=first),
-            gazelle_why(catalog),
-            recorded(catalog),
+            gazelle_reason(catalog),
         ]
     )
 
@@ -425,8 +424,7 @@ def test_why_late_names_the_party_and_the_recorded_reason(catalog: Catalog, toda
     first = reply.messages[0]
     bike = title(catalog, 10001, "Gazelle Ultimate C380")
     assert first.startswith(catalog.message("late_sorry", "nl", order=bike))
-    assert gazelle_why(catalog) in first
-    assert recorded(catalog) in first
+    assert gazelle_reason(catalog) in first
     assert "10002" not in said(reply)  # the helmet is on time
     assert catalog.message("options_setback", "nl") in said(reply)
     assert orders.informed_calls == [(10001, 1)]
@@ -605,8 +603,8 @@ def test_tracking_names_the_carriers_latest_problem(catalog: Catalog, today: dat
         )
     )
     assert catalog.message("change_shipment_problem", "en") in message
-    assert "PostNL tried to deliver your parcel, but could not." in message
-    assert "Delivery attempt failed" in message
+    # The carrier's words end the sentence of its reason.
+    assert "PostNL tried to deliver your parcel, but could not: “Delivery attempt" in message
     assert orders.informed_calls == [(10002, 3)]
     # A parcel on its way with nothing wrong: only the link.
     fine = ask(shop(shipped_helmet(today)), catalog, today, "tracking", language="en")

@@ -8,7 +8,7 @@ import pytest
 
 from bot.changes import changes_in
 from bot.dates import spoken_date
-from bot.explain import Explainer, Explanation, sentence
+from bot.explain import Explainer, Explanation, sentence, with_quote
 from bot.orders.model import Order, OrderEvent
 from bot.texts import LANGUAGES, REQUIRED_REASON_CODES, Catalog
 from tests.fakes import date_moved, make_event, make_line, make_order, status_event
@@ -53,8 +53,7 @@ def test_a_date_move_by_gazelle_in_dutch(catalog: Catalog, today: date) -> None:
                 catalog.message(
                     "change_date_moved_delivery", "nl", old_date=old_date, new_date=new_date
                 ),
-                why(catalog, "production_problem", "nl", party="Gazelle"),
-                catalog.message("reason_recorded", "nl", party="Gazelle", text=FRAME_TEXT),
+                with_quote(why(catalog, "production_problem", "nl", party="Gazelle"), FRAME_TEXT),
             ]
         )
     ]
@@ -78,8 +77,8 @@ def test_a_date_move_by_gazelle_in_english(catalog: Catalog, today: date) -> Non
     assert fact.startswith(
         catalog.message("change_date_moved_delivery", "en", old_date=old_date, new_date=new_date)
     )
-    assert why(catalog, "production_problem", "en", party="Gazelle") in fact
-    assert catalog.message("reason_recorded", "en", party="Gazelle", text=FRAME_TEXT) in fact
+    # Gazelle's own words end the sentence of its reason: one sentence, not two.
+    assert with_quote(why(catalog, "production_problem", "en", party="Gazelle"), FRAME_TEXT) in fact
     assert "Gazelle Ultimate C380" in explanation.next_steps[0]
 
 
@@ -161,7 +160,8 @@ def test_an_older_event_without_reason_is_covered_by_a_newer_reason(
         date_moved(1, today, today + timedelta(days=3)),
         gazelle_delay(2, today + timedelta(days=3), today + timedelta(days=10)),
     )
-    assert why(catalog, "production_problem", "nl", party="Gazelle") in explanation.facts[0]
+    gazelle = why(catalog, "production_problem", "nl", party="Gazelle").rstrip(".")
+    assert gazelle in explanation.facts[0]
     assert catalog.message("reason_not_recorded", "nl") not in explanation.facts[0]
     assert explanation.unexplained_event_id is None
 
@@ -186,11 +186,10 @@ def test_a_reason_behind_two_changes_is_told_once(catalog: Catalog, today: date)
     reason = why(catalog, "supplier_out_of_stock", "nl", **values)
     assert "TabletWereld" in reason
     assert len(explanation.facts) == 2
-    assert explanation.facts[0].startswith(
-        catalog.message("change_out_of_stock", "nl", product="Tablet 10 inch 64 GB")
-    )
-    assert text.count(reason) == 1
-    assert reason in explanation.facts[0]  # told with the first change
+    # The reason says it is out of stock: not also "... is niet op voorraad".
+    assert explanation.facts[0].startswith(reason.rstrip("."))
+    assert catalog.message("change_out_of_stock", "nl", product="Tablet 10 inch 64 GB") not in text
+    assert text.count(reason.rstrip(".")) == 1  # told with the first change
     assert text.count("Nieuwe voorraad verwacht in week 50") == 1
     assert explanation.next_steps == [
         catalog.reason("supplier_out_of_stock", "next", "nl", **values)
@@ -236,10 +235,10 @@ def test_a_free_text_reason_without_a_known_code_is_still_shown(
     )
     _, explanation = explain(catalog, "nl", today, event)
     carrier = catalog.message("party_carrier", "nl")
+    # The carrier's words continue the sentence saying what changed.
+    clause = catalog.message("reason_clause", "nl", party=carrier)
     assert explanation.facts[0].endswith(
-        catalog.message(
-            "reason_recorded", "nl", party=carrier, text="Storm bij de haven van Rotterdam"
-        )
+        f"; {clause}: \u201cStorm bij de haven van Rotterdam\u201d."
     )
     assert explanation.unexplained_event_id is None
 
@@ -349,10 +348,8 @@ def test_an_unknown_party_type_falls_back_to_the_shop(catalog: Catalog, today: d
     )
     _, explanation = explain(catalog, "nl", today, event)
     shop = catalog.message("party_unknown", "nl")
-    assert (
-        catalog.message("reason_recorded", "nl", party=shop, text="Controle door de douane")
-        in (explanation.facts[0])
-    )
+    clause = catalog.message("reason_clause", "nl", party=shop)
+    assert f"{clause}: \u201cControle door de douane\u201d." in explanation.facts[0]
 
 
 def test_an_unknown_reason_code_without_text_counts_as_not_recorded(
