@@ -134,7 +134,7 @@ def test_rasa_shell_with_rasa_run_actions(
     """The shipped endpoints.yml points at rasa-sdk's default port: a customer
     asks where the order is and the action asks for the order number."""
     action_url = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())["action_endpoint"]
-    assert action_url == {"url": "http://localhost:5055/webhook"}
+    assert action_url["url"] == "http://localhost:5055/webhook"
     if not _port_is_free(5055):
         pytest.skip("port 5055 (rasa-sdk's default, in endpoints.yml) is taken by another process")
     env = {**clean_env, "DEMO_SHOP": "true", "SANIC_HOST": "127.0.0.1"}
