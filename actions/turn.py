@@ -36,6 +36,7 @@ class Turn:
     mood: str = "calm"  # calm, upset or angry (bot/handoff/mood.py)
     address: str = ""  # the sender id
     channel: str = ""
+    confidence: float = 1.0  # how sure the NLU was of the intent (a button: 1.0)
 
     @property
     def asker(self) -> Asker:
@@ -150,4 +151,12 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
         mood=mood_of(text[: settings.max_message_chars]),
         address=tracker.sender_id,
         channel=str(tracker.get_latest_input_channel() or ""),
+        confidence=_confidence(message),
     )
+
+
+def _confidence(message: dict[str, Any]) -> float:
+    try:
+        return float((message.get("intent") or {}).get("confidence", 1.0))
+    except (TypeError, ValueError):
+        return 0.0

@@ -306,6 +306,14 @@ class ActionSetNotifications(Action):
             if customer_id is None:
                 say(dispatcher, [text(work.text("identity_needed", language))])
                 return events
+            if (
+                turn.intent == "opt_out"
+                and turn.confidence < found.settings.confirm_below_confidence
+            ):
+                # Unsure it says "stop": asked back, never switched off on a guess.
+                ask = text(work.text("opt_out_confirm", language), *yes_no(work.text, language))
+                say(dispatcher, [ask])
+                return [*events, SlotSet("pending_opt_out", True)]
             if turn.intent == "opt_out":
                 order_choices.set_opted_out(work, customer_id, True)
                 say(dispatcher, [text(work.text("opt_out_ok", language))])
@@ -341,5 +349,32 @@ class ActionAnswerOptIn(Action):
                 key = "opt_in_ok"
             else:
                 key = "opt_in_declined"
+            say(dispatcher, [text(work.text(key, turn.language))])
+        return events
+
+
+class ActionAnswerOptOut(Action):
+    """Yes: messages off. No: they stay on (asked when "stop" was unsure)."""
+
+    def name(self) -> str:
+        return "action_answer_opt_out"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        turn = read_turn(tracker, found)
+        events = [*turn.language_events(tracker), SlotSet("pending_opt_out", None)]
+        with found.work() as work:
+            customer_id = customer_of(work, turn.asker)
+            if customer_id is None:
+                key = "identity_needed"
+            elif not tracker.get_slot("pending_opt_out"):
+                key = "fallback"  # nothing was asked: a stray yes switches nothing off
+            elif turn.intent == "affirm":
+                order_choices.set_opted_out(work, customer_id, True)
+                key = "opt_out_ok"
+            else:
+                key = "opt_out_declined"
             say(dispatcher, [text(work.text(key, turn.language))])
         return events

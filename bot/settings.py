@@ -213,6 +213,9 @@ class Settings:
     action_host: str
     action_port: int
     max_message_chars: int
+    # An intent that switches something off (opt_out) read with less confidence
+    # than this is asked back first ("Wil je geen berichten meer?").
+    confirm_below_confidence: float
     max_verification_attempts: int
     web_host: str
     web_port: int
@@ -331,6 +334,7 @@ def load_settings() -> Settings:
         action_host=_text("ACTION_HOST", "127.0.0.1"),
         action_port=_int("ACTION_PORT", 5055),
         max_message_chars=_int("MAX_MESSAGE_CHARS", 2000),
+        confirm_below_confidence=_float("CONFIRM_BELOW_CONFIDENCE", 0.8),
         max_verification_attempts=_int("MAX_VERIFICATION_ATTEMPTS", 5),
         web_host=_text("WEB_HOST", "127.0.0.1"),
         web_port=_int("WEB_PORT", 8000),

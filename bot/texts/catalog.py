@@ -109,7 +109,7 @@ MESSAGE_PLACEHOLDERS: dict[str, frozenset[str]] = {
     **_keys(
         "warning_choices choice_keep_order choice_cancel_order choice_choose_alternative"
         " choice_request_human unread_warnings opt_out_ok opt_in_ok opt_in_confirm opt_in_already"
-        " opt_in_declined which_order identity_needed"
+        " opt_in_declined opt_out_confirm opt_out_declined which_order identity_needed"
         " button_yes button_no"
     ),
     **_keys(

@@ -16,7 +16,12 @@ from actions.follow_up import ActionRequestFollowUp
 from actions.order_questions import ActionAnswerOrderQuestion
 from actions.services import Services, use_services
 from actions.verification import ValidateVerificationForm
-from actions.warnings import ActionAnswerOptIn, ActionOfferAlternative, ActionSetNotifications
+from actions.warnings import (
+    ActionAnswerOptIn,
+    ActionAnswerOptOut,
+    ActionOfferAlternative,
+    ActionSetNotifications,
+)
 from bot.clock import shop_local, utcnow
 from bot.dates import spoken_date
 from bot.identity import issue_proof, make_customer_token, orders_from_proof
@@ -335,6 +340,25 @@ def test_stop_is_at_once_but_messages_come_back_only_after_a_yes(
     assert not opted_out()
     run(ActionSetNotifications(), "aanmelden", "opt_in")
     assert "al bericht" in texts(dispatcher)
+
+
+def test_a_stop_the_nlu_was_unsure_of_is_asked_back_before_anything_is_switched_off(
+    services: Services, dispatcher: CollectingDispatcher
+) -> None:
+    def run(action: Any, text: str, intent: str, sure: float, **slots: Any) -> list[Any]:
+        tracker = make_tracker(text, intent, slots=slots, metadata=erik_token())
+        tracker.latest_message["intent"]["confidence"] = sure
+        return list(action.run(dispatcher, tracker, DOMAIN))
+
+    asked = run(ActionSetNotifications(), "minder mails graag", "opt_out", 0.55)
+    assert SlotSet("pending_opt_out", True) in asked
+    assert not is_opted_out(services.sessions, 1001), "not on a guess"
+    run(ActionAnswerOptOut(), "nee", "deny", 0.99, pending_opt_out=True)
+    assert not is_opted_out(services.sessions, 1001)
+    run(ActionAnswerOptOut(), "ja", "affirm", 0.99)  # nothing was asked
+    assert not is_opted_out(services.sessions, 1001)
+    run(ActionAnswerOptOut(), "ja", "affirm", 0.99, pending_opt_out=True)
+    assert is_opted_out(services.sessions, 1001)
 
 
 def test_the_widgets_get_started_is_answered_in_the_pages_or_customers_language(
