@@ -383,6 +383,9 @@ def main() -> int:
     parser.add_argument("--cross-validate", action="store_true", help="the older fold report")
     parser.add_argument("--folds", type=int, default=3, help="folds for --cross-validate")
     args = parser.parse_args()
+    # The model names our own pipeline components (bot/nlu/), also when run by path.
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     if args.folds < 2:
         print("error: --folds must be at least 2", file=sys.stderr)
         return 2

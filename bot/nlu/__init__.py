@@ -1,0 +1,1 @@
+"""Pipeline components of our own for the NLU model (named in config.yml)."""
