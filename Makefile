@@ -28,7 +28,7 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help run test lint typecheck test-unit test-integration test-e2e test-conversations \
-	validate train widget nlu-report bench profile-turn bench-lookup bench-proactive bench-ingest seed lock clean \
+	validate train widget nlu-report nlu-floor bench profile-turn bench-lookup bench-proactive bench-ingest seed lock clean \
 	nginx run-cluster test-cluster bench-cluster
 
 help: ## list the targets
@@ -135,7 +135,7 @@ test-cluster: $(MODEL) $(NGINX) ## two Rasa instances behind nginx on PostgreSQL
 test: lint typecheck test-unit validate test-integration test-conversations nlu-floor test-e2e test-cluster ## everything above
 	@echo "all test suites passed"
 
-nlu-report: $(BIN)/.installed ## cross-validated intent F1 per intent and language (not part of make test)
+nlu-report: $(BIN)/.installed ## held-out NLU scores per intent and language, confusions, false cancel/opt-out reads (docs/nlu.md)
 	$(BIN)/python scripts/nlu_report.py
 
 bench: $(MODEL) ## latency and throughput against a bare rasa-init baseline, plus the PostgreSQL lookup
