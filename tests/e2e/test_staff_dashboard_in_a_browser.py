@@ -44,8 +44,13 @@ def browser() -> Iterator[Browser]:
 
 
 def run_password(assistant: RunningAssistant) -> str:
-    """No STAFF_PASSWORD in the environment: the run made one and printed it once."""
-    found = re.findall(r"password for this run: (\S+)", assistant.log())
+    """No STAFF_PASSWORD in the environment: the run made one and printed it
+    once, with where to go, when the run saw every process answer (which can
+    be a moment after this test saw Rasa answer)."""
+    deadline = time.monotonic() + 60
+    while not (found := re.findall(r"password for this run: (\S+)", assistant.log())):
+        assert time.monotonic() < deadline, assistant.log()[-3000:]
+        time.sleep(0.5)
     assert len(found) == 1, assistant.log()[-3000:]
     return found[0]
 
