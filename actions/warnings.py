@@ -326,55 +326,52 @@ class ActionSetNotifications(Action):
         return [*events, SlotSet("pending_opt_in", True)]
 
 
-class ActionAnswerOptIn(Action):
+class _AnswerNotificationsQuestion(Action, ABC):
+    """Yes or no to "messages back on?" or "no more messages?": the switch
+    moves on a yes to a question that was asked, never on a stray yes.
+    Abstract, so the action server does not try to register it."""
+
+    pending_slot: str  # the slot that says the question was asked
+    opts_out: bool  # what a yes does
+    keys: tuple[str, str]  # what is said after a yes, after a no
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        found = services()
+        turn = read_turn(tracker, found)
+        events = [*turn.language_events(tracker), SlotSet(self.pending_slot, None)]
+        with found.work() as work:
+            customer_id = customer_of(work, turn.asker)
+            if customer_id is None:
+                key = "identity_needed"
+            elif not tracker.get_slot(self.pending_slot):
+                key = "fallback"  # nothing was asked: a stray yes switches nothing
+            elif turn.intent == "affirm":
+                order_choices.set_opted_out(work, customer_id, self.opts_out)
+                key = self.keys[0]
+            else:
+                key = self.keys[1]
+            say(dispatcher, [text(work.text(key, turn.language))])
+        return events
+
+
+class ActionAnswerOptIn(_AnswerNotificationsQuestion):
     """Yes: messages back on. No: they stay off."""
+
+    pending_slot, opts_out, keys = "pending_opt_in", False, ("opt_in_ok", "opt_in_declined")
 
     def name(self) -> str:
         return "action_answer_opt_in"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        found = services()
-        turn = read_turn(tracker, found)
-        events = [*turn.language_events(tracker), SlotSet("pending_opt_in", None)]
-        with found.work() as work:
-            customer_id = customer_of(work, turn.asker)
-            if customer_id is None:
-                key = "identity_needed"
-            elif not tracker.get_slot("pending_opt_in"):
-                key = "fallback"  # nothing was asked: a stray yes switches nothing on
-            elif turn.intent == "affirm":
-                order_choices.set_opted_out(work, customer_id, False)
-                key = "opt_in_ok"
-            else:
-                key = "opt_in_declined"
-            say(dispatcher, [text(work.text(key, turn.language))])
-        return events
 
-
-class ActionAnswerOptOut(Action):
+class ActionAnswerOptOut(_AnswerNotificationsQuestion):
     """Yes: messages off. No: they stay on (asked when "stop" was unsure)."""
+
+    pending_slot, opts_out, keys = "pending_opt_out", True, ("opt_out_ok", "opt_out_declined")
 
     def name(self) -> str:
         return "action_answer_opt_out"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        found = services()
-        turn = read_turn(tracker, found)
-        events = [*turn.language_events(tracker), SlotSet("pending_opt_out", None)]
-        with found.work() as work:
-            customer_id = customer_of(work, turn.asker)
-            if customer_id is None:
-                key = "identity_needed"
-            elif not tracker.get_slot("pending_opt_out"):
-                key = "fallback"  # nothing was asked: a stray yes switches nothing off
-            elif turn.intent == "affirm":
-                order_choices.set_opted_out(work, customer_id, True)
-                key = "opt_out_ok"
-            else:
-                key = "opt_out_declined"
-            say(dispatcher, [text(work.text(key, turn.language))])
-        return events
