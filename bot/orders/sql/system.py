@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.clock import utcnow
 from bot.orders.matching import order_matches
@@ -45,7 +45,8 @@ class SqlOrderSystem:
 
     def get_order(self, order_id: int) -> Order | None:
         with self._unit_of_work() as session:
-            rows = session.execute(_order_query().where(OrderRow.id == order_id)).scalars().all()
+            found = session.execute(_order_query().where(OrderRow.id == order_id))
+            rows = found.unique().scalars().all()
             return _order(rows[0]) if rows else None
 
     def orders_for_customer(self, customer_id: int) -> list[Order]:
@@ -55,7 +56,7 @@ class SqlOrderSystem:
                 .where(OrderRow.customer_id == customer_id)
                 .order_by(OrderRow.placed_at.desc())
             )
-            return [_order(row) for row in session.execute(query).scalars().all()]
+            return [_order(row) for row in session.execute(query).unique().scalars().all()]
 
     def verify_order(
         self, order_id: int, postcode: str | None = None, email: str | None = None
@@ -103,9 +104,12 @@ class SqlOrderSystem:
 
 
 def _order_query():
+    """An order with its lines, their products and its parcels in one query
+    (a warning shown reads one: one round trip, not three). Read it with
+    `.unique()`: the joined rows repeat the order."""
     return select(OrderRow).options(
-        selectinload(OrderRow.lines).joinedload(OrderLineRow.product),
-        selectinload(OrderRow.shipments),
+        joinedload(OrderRow.lines).joinedload(OrderLineRow.product),
+        joinedload(OrderRow.shipments),
     )
 
 
