@@ -17,7 +17,9 @@ def rasa_arguments(argv: list[str], token: str) -> list[str]:
     """Rasa's arguments: the HTTP API only with a token (without one it is
     CVE-2024-49375's way in)."""
     if token:
-        return [*argv, "--enable-api", "--auth-token", token]
+        # One argument: a token that starts with "-" (token_urlsafe makes such
+        # one in 64) would be read as an option of its own.
+        return [*argv, "--enable-api", f"--auth-token={token}"]
     return list(argv)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 from pathlib import Path
@@ -130,11 +131,21 @@ def test_rasas_api_token_is_added_in_the_process_not_on_the_command_line() -> No
         "--port",
         "5005",
         "--enable-api",
-        "--auth-token",
-        "tok",
+        "--auth-token=tok",
     ]
     # No token: no API (CVE-2024-49375).
     assert rasa_arguments(["run"], "") == ["run"]
+
+
+def test_a_token_that_starts_with_a_dash_is_still_rasas_token() -> None:
+    """secrets.token_urlsafe starts one token in 64 with '-': Rasa's own
+    argument parser must still read it as the token (it once stopped a run)."""
+    from rasa.cli.arguments.run import add_server_arguments
+
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    parsed = parser.parse_args(rasa_arguments(["--port", "5005"], "-Xy_z-token"))
+    assert parsed.auth_token == "-Xy_z-token" and parsed.enable_api
 
 
 def test_the_commands_that_start_processes_never_carry_a_secret(tmp_path: Path) -> None:
