@@ -29,26 +29,27 @@ logger = logging.getLogger(__name__)
 class Turn:
     text: str
     intent: str
-    language: str
-    identity: Identity
-    order_number: int | None  # named in this message
+    asker: Asker  # who is asking, in which language and mood (for bot/usecases)
     too_long: bool
-    mood: str = "calm"  # calm, upset or angry (bot/handoff/mood.py)
-    address: str = ""  # the sender id
-    channel: str = ""
     confidence: float = 1.0  # how sure the NLU was of the intent (a button: 1.0)
 
     @property
-    def asker(self) -> Asker:
-        """Who is asking, for the use cases (bot/usecases)."""
-        return Asker(
-            identity=self.identity,
-            language=self.language,
-            address=self.address,
-            channel=self.channel,
-            mood=self.mood,
-            order_number=self.order_number,
-        )
+    def language(self) -> str:
+        return self.asker.language
+
+    @property
+    def identity(self) -> Identity:
+        return self.asker.identity
+
+    @property
+    def order_number(self) -> int | None:
+        """An order named in this message."""
+        return self.asker.order_number
+
+    @property
+    def mood(self) -> str:
+        """calm, upset or angry (bot/handoff/mood.py)."""
+        return self.asker.mood
 
     def language_events(self, tracker: Tracker) -> list[dict[str, Any]]:
         if tracker.get_slot("language") == self.language:
@@ -141,16 +142,19 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
             tracker.sender_id,
             utcnow(),
         )
+    asker = Asker(
+        identity=identity,
+        language=language,
+        address=tracker.sender_id,
+        channel=str(tracker.get_latest_input_channel() or ""),
+        mood=mood_of(text[: settings.max_message_chars]),
+        order_number=parse_order_number(entity_value(tracker, "order_number")),
+    )
     return Turn(
         text=text,
         intent=str((message.get("intent") or {}).get("name") or ""),
-        language=language,
-        identity=identity,
-        order_number=parse_order_number(entity_value(tracker, "order_number")),
+        asker=asker,
         too_long=len(text) > settings.max_message_chars,
-        mood=mood_of(text[: settings.max_message_chars]),
-        address=tracker.sender_id,
-        channel=str(tracker.get_latest_input_channel() or ""),
         confidence=_confidence(message),
     )
 

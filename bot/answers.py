@@ -16,7 +16,7 @@ from bot.explain import Explainer
 from bot.identity import Identity
 from bot.orders.model import SHIPMENT_SETBACKS, Order
 from bot.orders.remembered import RememberedOrders
-from bot.orders.system import OrderSystemUnavailable
+from bot.orders.system import OrderSystemUnavailable, orders_known_to
 from bot.texts import Catalog
 
 logger = logging.getLogger(__name__)
@@ -76,10 +76,7 @@ class OrderAssistant:
         return reply
 
     def _visible_orders(self, identity: Identity) -> list[Order]:
-        if identity.customer_id is not None:
-            return self.orders.orders_for_customer(identity.customer_id)
-        found = [self.orders.get_order(order_id) for order_id in identity.verified_order_ids]
-        return [order for order in found if order is not None]
+        return orders_known_to(self.orders, identity.customer_id, identity.verified_order_ids)
 
     def _relevant(self, orders: list[Order]) -> list[Order]:
         """Open orders, or the most recent one when none is open."""
@@ -163,8 +160,7 @@ class OrderAssistant:
 
     def _state_sentence(self, order: Order) -> str:
         if order.status in ("delivered", "picked_up"):
-            day = order.delivered_at.date() if order.delivered_at else order.promised_date
-            return self.text(f"state_{order.status}", date=self.explainer.date(day))
+            return self.text(f"state_{order.status}", date=self._delivered_on(order))
         if order.status == "cancelled":
             return self.text("state_cancelled")
         return self.text(
@@ -172,6 +168,11 @@ class OrderAssistant:
             date=self.explainer.date(order.promised_date),
             location=order.pickup_location or "",
         )
+
+    def _delivered_on(self, order: Order) -> str:
+        """The day a delivered or picked-up order arrived, spoken."""
+        day = order.delivered_at.date() if order.delivered_at else order.promised_date
+        return self.explainer.date(day)
 
     def _status(self, orders: list[Order]) -> Reply:
         reply = Reply()
@@ -198,9 +199,8 @@ class OrderAssistant:
         november bezorgd." as one sentence, not "is bezorgd. Bezorgd op ..."."""
         title = self.explainer.order_title(order)
         if order.status in ("delivered", "picked_up"):
-            day = order.delivered_at.date() if order.delivered_at else order.promised_date
             return [
-                self.text(f"status_{order.status}_on", order=title, date=self.explainer.date(day))
+                self.text(f"status_{order.status}_on", order=title, date=self._delivered_on(order))
             ]
         return [self.text(f"status_{status_key}", order=title), self._state_sentence(order)]
 

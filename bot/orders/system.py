@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from bot.orders.model import Customer, Order
@@ -38,3 +39,15 @@ class OrderSystem(Protocol):
     ) -> int:
         """Ask shop staff to find out what the order system did not record."""
         ...
+
+
+def orders_known_to(
+    orders: OrderSystem, customer_id: int | None, verified_order_ids: Iterable[int]
+) -> list[Order]:
+    """All orders of a customer known by the shop's token or a registered
+    address; else the orders verified in this conversation (that still exist).
+    Raises OrderSystemUnavailable."""
+    if customer_id is not None:
+        return orders.orders_for_customer(customer_id)
+    found = (orders.get_order(order_id) for order_id in verified_order_ids)
+    return [order for order in found if order is not None]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.identity import Identity
 from bot.orders.model import Order
-from bot.orders.system import OrderSystemUnavailable
+from bot.orders.system import OrderSystemUnavailable, orders_known_to
 from bot.usecases.work import Work
 
 logger = logging.getLogger(__name__)
@@ -60,11 +60,8 @@ def identified_orders(work: Work, asker: Asker) -> list[Order]:
     """The orders the asker is known to own: all of a customer with a token or a
     registered address, else the verified ones; when the message names an order,
     only that one. Raises OrderSystemUnavailable."""
-    if asker.identity.customer_id is not None:
-        orders = work.orders.orders_for_customer(asker.identity.customer_id)
-    else:
-        found = map(work.orders.get_order, asker.identity.verified_order_ids)
-        orders = [order for order in found if order is not None]
+    identity = asker.identity
+    orders = orders_known_to(work.orders, identity.customer_id, identity.verified_order_ids)
     if asker.order_number is not None:
         return [order for order in orders if order.id == asker.order_number]
     return orders
