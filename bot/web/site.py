@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
 from sanic.request import Request
-from sanic.response import HTTPResponse, file, html, redirect, text
+from sanic.response import HTTPResponse, html, raw, redirect, text
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import Catalog
 from bot.web.blocking import off_loop
 from bot.web.site_texts import LANGUAGES, PAGE_TEXTS
+from bot.web.widget_bundle import served_bundle
 
 COOKIE = "shop_session"
 WIDGET_BUNDLE = PROJECT_ROOT / "node_modules" / "rasa-webchat" / "lib" / "index.js"
@@ -170,10 +171,11 @@ def add_shop_site(app: Sanic, site: ShopSite) -> None:
 
     @app.get("/static/webchat.js")
     async def widget(_request: Request) -> HTTPResponse:
-        """rasa-webchat's self-contained bundle, straight from node_modules."""
+        """rasa-webchat's self-contained bundle from node_modules, without remote fonts."""
         if not WIDGET_BUNDLE.exists():
             return text("the chat widget is not installed: run 'make run'", status=503)
-        return await file(WIDGET_BUNDLE, mime_type="application/javascript")
+        bundle = await off_loop(served_bundle, WIDGET_BUNDLE, retry=False)
+        return raw(bundle, content_type="application/javascript; charset=utf-8")
 
     @app.get("/shop")
     async def login_page(request: Request) -> HTTPResponse:

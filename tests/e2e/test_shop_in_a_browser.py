@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -58,6 +59,9 @@ def test_erik_asks_hears_a_delay_live_waits_and_reads_the_order_page(
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     today = shop_today("Europe/Amsterdam")
     page = browser.new_page(viewport={"width": 1280, "height": 800})
+    # The page and its widget call no one but the shop (no font host, no CDN).
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
     page.goto(f"{assistant.web_url}/shop")
     page.get_by_role("button", name="Inloggen als Erik de Vries").click()
     page.wait_for_url("**/shop/orders")
@@ -96,6 +100,7 @@ def test_erik_asks_hears_a_delay_live_waits_and_reads_the_order_page(
     assert "Gazelle" in page.inner_text("#history")
     page.screenshot(path=str(SCREENSHOTS / "4-order-page.png"), full_page=True)
     page.close()
+    assert hosts == {"127.0.0.1"}
 
 
 def warning_status(assistant: RunningAssistant, warning_id: int) -> str | None:
