@@ -145,22 +145,22 @@ class ActionDeliverWarning(Action):
             channel,
         ):
             return refuse_forged_push(dispatcher, found, tracker)
-        customer_id, registered = owner_of_address(found.sessions, tracker.sender_id, channel)
-        if customer_id is None:
-            logger.warning("warning push to a conversation of no known customer ignored")
-            return []
-        language = tracker.get_slot("language") or customer_language(found, customer_id)
-        can_say, template = whatsapp_template(found, tracker, language)
-        if not can_say:
-            return []
-        viewer = Viewer(
-            customer_id,
-            tracker.sender_id,
-            language,
-            entitled_orders(tracker, found, customer_id, registered),
-            template,
-        )
         with found.work() as work:
+            customer_id, registered = owner_of_address(work.session, tracker.sender_id, channel)
+            if customer_id is None:
+                logger.warning("warning push to a conversation of no known customer ignored")
+                return []
+            language = tracker.get_slot("language") or customer_language(found, customer_id)
+            can_say, template = whatsapp_template(found, tracker, language)
+            if not can_say:
+                return []
+            viewer = Viewer(
+                customer_id,
+                tracker.sender_id,
+                language,
+                entitled_orders(tracker, found, customer_id, registered),
+                template,
+            )
             shown = show_warning(work, viewer, warning_id, warning_id in shown_here(tracker))
         return said_warnings(dispatcher, tracker, [shown] if shown else [])
 

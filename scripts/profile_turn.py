@@ -76,13 +76,19 @@ def tracker(customer_id: int, text: str, intent: str, turn: int) -> Tracker:
 
 
 class StatementCounter:
-    """SQL statements sent to the database, by their first word."""
+    """SQL statements sent to the database, by their first word; and the
+    connections taken from the pool (each one a ping on PostgreSQL, and a
+    rollback or commit when it goes back)."""
 
     def __init__(self) -> None:
         self.kinds: Counter[str] = Counter()
+        self.checkouts = 0
 
     def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.kinds[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+    def checked_out(self, *_args: Any) -> None:
+        self.checkouts += 1
 
 
 def pushed(sessions: sessionmaker[Session], customer_id: int, turn: int) -> Tracker:
@@ -133,20 +139,22 @@ def pushed(sessions: sessionmaker[Session], customer_id: int, turn: int) -> Trac
 def measure(
     action: Action, make: Callable[[int, int], Tracker], counter: StatementCounter
 ) -> dict[str, Any]:
-    walls, cpus, statements = [], [], []
+    walls, cpus, statements, connections = [], [], [], []
     for turn in range(TURNS):
         customer = CUSTOMERS[turn % len(CUSTOMERS)]
         tracker_now = make(customer, turn)  # a push's warning is made here, not measured
-        before = sum(counter.kinds.values())
+        before, checkouts_before = sum(counter.kinds.values()), counter.checkouts
         wall, cpu = time.perf_counter(), time.process_time()
         action.run(CollectingDispatcher(), tracker_now, DOMAIN)
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((time.process_time() - cpu) * 1000)
         statements.append(sum(counter.kinds.values()) - before)
+        connections.append(counter.checkouts - checkouts_before)
     return {
         "wall_ms_median": round(statistics.median(walls), 2),
         "cpu_ms_median": round(statistics.median(cpus), 2),
         "statements_per_turn": round(statistics.mean(statements), 2),
+        "connections_per_turn": round(statistics.mean(connections), 2),
     }
 
 
@@ -163,6 +171,7 @@ def main() -> None:
         counter = StatementCounter()
         engine = services.sessions.kw["bind"]
         event.listen(engine, "before_cursor_execute", counter)
+        event.listen(engine.pool, "checkout", counter.checked_out)
         turns = {
             "greet (action_greet)": (
                 ActionGreet(),
@@ -201,12 +210,13 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "turn-profile.json").write_text(json.dumps(results, indent=2))
     lines = [
-        "| turn | wall ms (median) | CPU ms (median) | SQL statements per turn |",
-        "|---|---|---|---|",
+        "| turn | wall ms (median) | CPU ms (median) | connections | SQL statements per turn |",
+        "|---|---|---|---|---|",
     ]
     for name, row in results.items():
         lines.append(
             f"| {name} | {row['wall_ms_median']} | {row['cpu_ms_median']} "
+            f"| {row['connections_per_turn']} "
             f"| {row['statements_per_turn']} ({row['statements_by_kind']}) |"
         )
     (RESULTS / "turn-profile.md").write_text("\n".join(lines) + "\n")

@@ -128,17 +128,15 @@ def customer_at(session_factory: sessionmaker[Session], address: str, channel: s
     return int(found) if found is not None else None
 
 
-def owner_of_address(
-    session_factory: sessionmaker[Session], address: str, channel: str
-) -> tuple[int | None, bool]:
+def owner_of_address(session: Session, address: str, channel: str) -> tuple[int | None, bool]:
     """(the customer behind this address on `channel`, whether the shop
-    registered it as theirs) in one query: a push needs both."""
-    with session_factory() as session:
-        found = session.execute(
-            select(CustomerChannelRow.customer_id, CustomerChannelRow.source).where(
-                CustomerChannelRow.channel == channel, CustomerChannelRow.address == address
-            )
-        ).first()
+    registered it as theirs) in one query: a push needs both. In the push's own
+    unit of work: one connection per push rather than one per question."""
+    found = session.execute(
+        select(CustomerChannelRow.customer_id, CustomerChannelRow.source).where(
+            CustomerChannelRow.channel == channel, CustomerChannelRow.address == address
+        )
+    ).first()
     if found is None:
         return None, False
     return int(found.customer_id), found.source == "shop"
