@@ -97,9 +97,7 @@ def test_without_a_valid_session_the_site_asks_to_log_in(site: str) -> None:
 
 def widget_settings(page: str) -> dict[str, object]:
     """The settings the page hands to rasa-webchat."""
-    start = page.index('Object.assign({ selector: "#webchat" }, ') + len(
-        'Object.assign({ selector: "#webchat" }, '
-    )
+    start = page.index("var chatSettings = ") + len("var chatSettings = ")
     config, _ = json.JSONDecoder().raw_decode(page[start:])
     return dict(config)
 
