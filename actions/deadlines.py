@@ -32,6 +32,7 @@ from bot.orders.system import OrderSystemUnavailable
 from bot.usecases import order_choices
 from bot.usecases.asker import customer_of, identified_orders
 from bot.usecases.order_choices import Choice
+from bot.usecases.which_order import order_named
 from bot.usecases.work import Work
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ def tell_deadline(
             text=found.catalog.message("error_order_system_unavailable", language)
         )
         return [SlotSet("pending_deadline", _pending(parsed))]
+    named = order_named(turn.asker.words, orders, found.today(), language, dates=False)
+    orders = [named] if named else orders
     if len(orders) != 1:
         # None open, or several: which one? The deadline waits for the number.
         key = "order_none_found" if not orders else "which_order"

@@ -149,6 +149,7 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
         channel=str(tracker.get_latest_input_channel() or ""),
         mood=mood_of(text[: settings.max_message_chars]),
         order_number=parse_order_number(entity_value(tracker, "order_number")),
+        words="" if text.startswith("/") else text[: settings.max_message_chars],
     )
     return Turn(
         text=text,

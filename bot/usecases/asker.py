@@ -25,6 +25,7 @@ class Asker:
     channel: str = ""
     mood: str = "calm"  # calm, upset or angry (bot/handoff/mood.py)
     order_number: int | None = None  # an order named in this message
+    words: str = ""  # what they wrote ("" for a button): which order they mean
 
     @property
     def visible(self) -> frozenset[int] | None:

@@ -16,6 +16,7 @@ from bot.proactive.promises import keep_posted
 from bot.usecases.asker import Asker, customer_of, identified_orders, may_act_on
 from bot.usecases.follow_up import ask_a_colleague
 from bot.usecases.said import Button, Message, text, yes_no
+from bot.usecases.which_order import order_named
 from bot.usecases.work import Work
 
 logger = logging.getLogger(__name__)
@@ -58,12 +59,14 @@ def _own(
 
 
 def _the_one(work: Work, asker: Asker, customer_id: int, intent: str) -> tuple[int, Order] | Choice:
-    """No order named: the asker's only open order, or the only one that
-    changed since they were told, is the order. Several: which one, with a
+    """No order number: the asker's only open order is the order; of several,
+    the one their words name (its product, its maker, its date), else the only
+    one that changed since they were told. Still several: which one, with a
     button per open order that asks the same again about it."""
     orders = [order for order in identified_orders(work, asker) if order.is_open]
+    named = order_named(asker.words, orders, work.today, asker.language)
     changed = [order for order in orders if unseen_changes(order)]
-    for candidates in (orders, changed):
+    for candidates in (orders, [named] if named else [], changed):
         if len(candidates) == 1:
             return customer_id, candidates[0]
     buttons = [

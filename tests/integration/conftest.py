@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.services import Services, build_services, use_services
 from bot.clock import utcnow
 from bot.database import create_db_engine, make_session_factory
+from bot.orders.sql.tables import OrderLineRow, OrderRow, ProductRow
 from bot.proactive.intake import IntakeResult, SupplierDelay, apply_supplier_delay
 from bot.settings import Settings
 from tests.conftest import _seeded
@@ -48,3 +50,28 @@ def gazelle_delay(
         reason="frames komen later",
     )
     return apply_supplier_delay(sessions, delay, now or utcnow())
+
+
+def helmet_order_for_erik(sessions: sessionmaker[Session], today: date) -> None:
+    """A second open order for Erik: an Abus helmet (order 10100, due in 4 days)."""
+    with sessions.begin() as session:
+        helmet = session.execute(
+            select(ProductRow.id).where(ProductRow.sku == "AB-HELM-M")
+        ).scalar_one()
+        session.add(
+            OrderRow(
+                id=10100,
+                customer_id=1001,
+                status="processing",
+                fulfilment="delivery",
+                placed_at=datetime.combine(today, time(9, 0)),
+                promised_date=today + timedelta(days=4),
+                original_promised_date=today + timedelta(days=4),
+                postcode="3511 AB",
+                email="erik@example.nl",
+                address="Lange Nieuwstraat 12, 3511 AB Utrecht",
+                total_cents=2995,
+                currency="EUR",
+            )
+        )
+        session.add(OrderLineRow(order_id=10100, product_id=helmet, quantity=1))

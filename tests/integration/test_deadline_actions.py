@@ -33,6 +33,7 @@ from bot.proactive.intake import (
 )
 from bot.settings import Settings
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker, pushed_warning
+from tests.integration.conftest import helmet_order_for_erik
 
 DOMAIN: dict[str, Any] = {"slots": {}}
 
@@ -148,6 +149,18 @@ def test_a_deadline_in_time_is_noted_and_nothing_more(services: Services, today:
     ActionNoteDeadline().run(dispatcher, tracker, DOMAIN)
     assert "dat gaat goed" in texts(dispatcher)
     assert payloads(dispatcher) == []
+
+
+def test_of_two_orders_the_deadline_goes_to_the_one_named(services: Services, today: date) -> None:
+    helmet_order_for_erik(services.sessions, today)
+    dispatcher, tracker = say("ik heb hem over twee weken nodig", "inform_deadline", 1001)
+    ActionNoteDeadline().run(dispatcher, tracker, DOMAIN)
+    assert texts(dispatcher) == services.catalog.message("which_order", "nl")
+    dispatcher, tracker = say("ik heb de helm over twee weken nodig", "inform_deadline", 1001)
+    ActionNoteDeadline().run(dispatcher, tracker, DOMAIN)
+    with services.sessions() as session:
+        assert session.get(DeadlineRow, 10100) is not None
+        assert session.get(DeadlineRow, 10001) is None
 
 
 def test_no_date_is_asked_for_and_nothing_is_stored(services: Services) -> None:

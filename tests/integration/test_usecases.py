@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +17,6 @@ from bot.memory.changes import OrderEventRow
 from bot.memory.promises import PromiseRow
 from bot.orders.model import Order
 from bot.orders.remembered import RememberingOrders
-from bot.orders.sql.tables import OrderRow
 from bot.settings import load_settings
 from bot.usecases import order_choices
 from bot.usecases.asker import Asker
@@ -25,7 +25,7 @@ from bot.usecases.questions import answer_question
 from bot.usecases.warnings import Viewer, show_warning
 from bot.usecases.work import open_work
 from tests.conftest import _seeded
-from tests.integration.conftest import gazelle_delay
+from tests.integration.conftest import gazelle_delay, helmet_order_for_erik
 from tests.memory_reads import unshown
 
 ERIK = 1001
@@ -142,7 +142,7 @@ def test_one_open_order_is_the_order(parts: Parts) -> None:
 def test_of_several_orders_the_changed_one_is_the_order_else_the_question_lists_them(
     parts: Parts, today: date
 ) -> None:
-    second_order_for_erik(parts, today)
+    helmet_order_for_erik(parts.sessions, today)
     # Only the Gazelle changed since Erik was told: that is the order.
     with parts.work() as work:
         choice = order_choices.ask_to_cancel(work, ERIK_ASKS, None)
@@ -161,6 +161,27 @@ def test_of_several_orders_the_changed_one_is_the_order_else_the_question_lists_
     ]
 
 
+def test_of_several_orders_the_one_named_by_its_product_or_date_is_the_order(
+    parts: Parts, today: date
+) -> None:
+    helmet_order_for_erik(parts.sessions, today)
+    parts.orders.mark_informed(10001, last_event_of(parts, 10001))  # nothing new on either
+
+    def cancel(words: str) -> order_choices.Choice:
+        with parts.work() as work:
+            return order_choices.ask_to_cancel(work, replace(ERIK_ASKS, words=words), None)
+
+    assert cancel("annuleer de helm maar").pending_cancellation == 10100
+    assert cancel("kan ik de Gazelle nog annuleren?").pending_cancellation == 10001
+    day = today + timedelta(days=4)
+    assert (
+        cancel(f"die van {day.day} {DUTCH_MONTHS[day.month - 1]} annuleren").pending_cancellation
+        == 10100
+    )
+    # Words that name no order: asked which.
+    assert cancel("annuleren graag").pending_cancellation is None
+
+
 def test_a_stray_yes_cancels_nothing_even_of_a_single_order(parts: Parts) -> None:
     with parts.work() as work:
         choice = order_choices.answer_cancellation(work, ERIK_ASKS, None, yes=True)
@@ -168,24 +189,9 @@ def test_a_stray_yes_cancels_nothing_even_of_a_single_order(parts: Parts) -> Non
     assert status_of(parts, 10001) != "cancelled"
 
 
-def second_order_for_erik(parts: Parts, today: date) -> None:
-    with parts.sessions.begin() as session:
-        session.add(
-            OrderRow(
-                id=10100,
-                customer_id=ERIK,
-                status="processing",
-                fulfilment="delivery",
-                placed_at=datetime.combine(today, time(9, 0)),
-                promised_date=today + timedelta(days=4),
-                original_promised_date=today + timedelta(days=4),
-                postcode="3511 AB",
-                email="erik@example.nl",
-                address="Lange Nieuwstraat 12, 3511 AB Utrecht",
-                total_cents=2995,
-                currency="EUR",
-            )
-        )
+DUTCH_MONTHS = (
+    "januari februari maart april mei juni juli augustus september oktober november december"
+).split()
 
 
 def last_event_of(parts: Parts, order_id: int) -> int:
