@@ -32,8 +32,8 @@ from bot.orders.system import OrderSystemUnavailable
 from bot.usecases import order_choices
 from bot.usecases.asker import customer_of, identified_orders
 from bot.usecases.order_choices import Choice
-from bot.usecases.which_order import order_named
 from bot.usecases.work import Work
+from bot.which_order import order_named
 
 logger = logging.getLogger(__name__)
 

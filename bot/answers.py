@@ -18,6 +18,7 @@ from bot.orders.model import SHIPMENT_SETBACKS, Order
 from bot.orders.remembered import RememberedOrders
 from bot.orders.system import OrderSystemUnavailable, orders_known_to
 from bot.texts import Catalog
+from bot.which_order import order_named
 
 logger = logging.getLogger(__name__)
 
@@ -48,18 +49,26 @@ class OrderAssistant:
     def text(self, key: str, **values: object) -> str:
         return self.catalog.message(key, self.language, **values)
 
-    def answer(self, question: str, identity: Identity, order_number: int | None) -> Reply:
-        """Answer one question; an unreachable order system gets a clear apology."""
+    def answer(
+        self, question: str, identity: Identity, order_number: int | None, words: str = ""
+    ) -> Reply:
+        """Answer one question; an unreachable order system gets a clear apology.
+        `words`: the customer's message, for the order it names among several."""
         if question not in QUESTIONS:
             question = "status"
         try:
-            return self._answer(question, identity, order_number)
+            return self._answer(question, identity, order_number, words)
         except OrderSystemUnavailable as error:
             logger.warning("order system unavailable while answering %s: %s", question, error)
             return Reply([self.text("error_order_system_unavailable")])
 
-    def _answer(self, question: str, identity: Identity, order_number: int | None) -> Reply:
+    def _answer(
+        self, question: str, identity: Identity, order_number: int | None, words: str
+    ) -> Reply:
         visible = self._visible_orders(identity)
+        named = order_named(words, visible, self.today, self.language)
+        if order_number is None and named is not None:
+            order_number = named.id  # "waar blijft de helm?": the helmet's order only
         if order_number is not None:
             chosen = [order for order in visible if order.id == order_number]
             if not chosen:

@@ -16,8 +16,8 @@ from bot.proactive.promises import keep_posted
 from bot.usecases.asker import Asker, customer_of, identified_orders, may_act_on
 from bot.usecases.follow_up import ask_a_colleague
 from bot.usecases.said import Button, Message, text, yes_no
-from bot.usecases.which_order import order_named
 from bot.usecases.work import Work
+from bot.which_order import order_named
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ def answer_question(
     `warned`: orders a warning shown in this turn told of; when the answer would
     only say again what it said, it says nothing (each fact once per turn)."""
     assistant = OrderAssistant(work.orders, work.catalog, asker.language, work.today)
-    reply = assistant.answer(question, asker.identity, asker.order_number)
+    reply = assistant.answer(question, asker.identity, asker.order_number, asker.words)
     if reply.verify_order_number is not None:
         return Answered(verify_order_number=reply.verify_order_number)
     apology = [text(work.text("upset_apology", asker.language))] if asker.mood == "upset" else []

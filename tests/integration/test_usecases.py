@@ -17,6 +17,7 @@ from bot.memory.changes import OrderEventRow
 from bot.memory.promises import PromiseRow
 from bot.orders.model import Order
 from bot.orders.remembered import RememberingOrders
+from bot.orders.sql.tables import OrderRow
 from bot.settings import load_settings
 from bot.usecases import order_choices
 from bot.usecases.asker import Asker
@@ -67,6 +68,27 @@ def test_a_question_is_answered_with_the_real_reason_without_rasa(
         answered = answer_question(work, ERIK_ASKS, "changes")
     said = " ".join(message.text for message in answered.said)
     assert "Gazelle" in said and "frames komen later" in said
+
+
+def test_a_question_about_one_of_several_orders_is_answered_about_that_one(
+    parts: Parts, today: date
+) -> None:
+    helmet_order_for_erik(parts.sessions, today)
+
+    def answer(words: str) -> str:
+        with parts.work() as work:
+            asked = replace(ERIK_ASKS, words=words)
+            return " ".join(m.text for m in answer_question(work, asked, "status").said)
+
+    about_the_helmet = answer("waar blijft de helm?")
+    assert "Abus fietshelm" in about_the_helmet and "Gazelle" not in about_the_helmet
+    about_both = answer("waar blijven mijn bestellingen?")
+    assert "Abus fietshelm" in about_both and "Gazelle" in about_both
+    # A delivered order can be named too ("is de helm al bezorgd?").
+    with parts.sessions.begin() as session:
+        session.get(OrderRow, 10100).status = "delivered"  # type: ignore[union-attr]
+    about_the_helmet = answer("is de helm al bezorgd?")
+    assert "Abus fietshelm" in about_the_helmet and "Gazelle" not in about_the_helmet
 
 
 def test_a_warning_that_fails_halfway_is_not_lost(parts: Parts, today: date) -> None:

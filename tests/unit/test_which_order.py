@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.usecases.which_order import order_named
+from bot.which_order import order_named
 from tests.fakes import make_line, make_order
 
 TODAY = date(2026, 11, 28)
