@@ -1,4 +1,4 @@
-"""The order a customer's words point at, among their open orders: the one
+"""The order a customer's words point at, among several of theirs: the one
 whose product or maker they name ("ik wacht wel op de helm", "annuleer de
 Gazelle") or whose date they give ("die van 8 december"). None when the words
 fit no order or more than one: then the customer is asked which."""
