@@ -173,6 +173,6 @@ def test_rasa_test_runs_the_projects_conversation_tests(
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"Evaluating {stories} stories" in done.stdout + done.stderr
     # Exactly ours were evaluated; whether each is predicted right is
-    # make test-conversations' job (rasa test core --fail-on-prediction-errors).
+    # make test-conversations' job (rasa test core --e2e, every story must pass).
     report = json.loads((tmp_path / "results" / "story_report.json").read_text())
     assert report["conversation_accuracy"]["total"] == stories
