@@ -66,9 +66,10 @@ class OrderAssistant:
         self, question: str, identity: Identity, order_number: int | None, words: str
     ) -> Reply:
         visible = self._visible_orders(identity)
-        named = order_named(words, visible, self.today, self.language)
-        if order_number is None and named is not None:
-            order_number = named.id  # "waar blijft de helm?": the helmet's order only
+        if order_number is None:
+            # "waar blijft de helm?": the helmet's order only.
+            named = order_named(words, visible, self.today, self.language)
+            order_number = named.id if named is not None else None
         if order_number is not None:
             chosen = [order for order in visible if order.id == order_number]
             if not chosen:
