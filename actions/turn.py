@@ -141,6 +141,7 @@ def read_turn(tracker: Tracker, services: Services) -> Turn:
             str(tracker.get_latest_input_channel() or ""),
             tracker.sender_id,
             utcnow(),
+            language,
         )
     asker = Asker(
         identity=identity,

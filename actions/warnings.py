@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
+from datetime import timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,12 +23,19 @@ from bot.identity import customer_from_token, orders_from_proof
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
 from bot.proactive.channels import owner_of_address
+from bot.proactive.delivery import last_said_warning
 from bot.proactive.push_signature import push_is_genuine
 from bot.usecases import order_choices
 from bot.usecases.asker import Asker, customer_of
 from bot.usecases.order_choices import Choice
 from bot.usecases.said import text, yes_no
-from bot.usecases.warnings import ShownWarning, Viewer, show_unshown, show_warning
+from bot.usecases.warnings import (
+    ShownWarning,
+    Viewer,
+    customer_language,
+    show_unshown,
+    show_warning,
+)
 from bot.usecases.work import Work
 
 logger = logging.getLogger(__name__)
@@ -71,6 +79,24 @@ def said_warnings(
     if order_ids:
         events.append(SlotSet("warned_order", str(order_ids[-1])))
     return events
+
+
+def warned_order(work: Work, tracker: Tracker, asker: Asker) -> int | None:
+    """The order the assistant last offered choices about: the conversation's
+    slot (a warning or a deadline said in a turn), or a warning the notifier
+    sent itself since (no turn set the slot for it, bot/proactive/direct.py)."""
+    slot_at, slot_order = None, tracker.get_slot("warned_order")
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == "warned_order":
+            slot_at = float(event.get("timestamp") or 0)
+            break
+    customer_id = customer_of(work, asker)
+    sent = last_said_warning(work.session, customer_id, asker.address) if customer_id else None
+    if sent is not None and (
+        slot_at is None or sent[0].replace(tzinfo=timezone.utc).timestamp() > slot_at
+    ):
+        return sent[1]
+    return parse_order_number(slot_order)
 
 
 def news_first(
@@ -150,7 +176,7 @@ class ActionDeliverWarning(Action):
             if customer_id is None:
                 logger.warning("warning push to a conversation of no known customer ignored")
                 return []
-            language = tracker.get_slot("language") or customer_language(found, customer_id)
+            language = tracker.get_slot("language") or customer_language(work, customer_id)
             can_say, template = whatsapp_template(found, tracker, language)
             if not can_say:
                 return []
@@ -178,16 +204,6 @@ def refuse_forged_push(
     return []
 
 
-def customer_language(found: Services, customer_id: int) -> str:
-    """The language the shop has for the customer (their conversation did not
-    set one); the shop's default when the order system cannot say."""
-    try:
-        customer = found.orders.get_customer(customer_id)
-    except OrderSystemUnavailable:
-        customer = None
-    return customer.language if customer is not None else found.settings.default_language
-
-
 def _int(value: Any) -> int | None:
     try:
         return int(str(value))
@@ -206,9 +222,9 @@ class _OrderChoice(Action, ABC):
     @abstractmethod
     def choose(self, work: Work, turn: Turn, order_id: int | None) -> Choice: ...
 
-    def order_id(self, tracker: Tracker, turn: Turn) -> int | None:
+    def order_id(self, work: Work, tracker: Tracker, turn: Turn) -> int | None:
         """The order named now, else the one the last warning was about."""
-        return turn.order_number or parse_order_number(tracker.get_slot("warned_order"))
+        return turn.order_number or warned_order(work, tracker, turn.asker)
 
     def events(self, choice: Choice) -> list[dict[str, Any]]:
         return []
@@ -221,7 +237,7 @@ class _OrderChoice(Action, ABC):
         events = turn.language_events(tracker)
         try:
             with found.work() as work:
-                choice = self.choose(work, turn, self.order_id(tracker, turn))
+                choice = self.choose(work, turn, self.order_id(work, tracker, turn))
         except OrderSystemUnavailable as error:
             # Nothing done; a pending question (cancel?) stays, so a "ja" later counts.
             logger.warning("%s: order system unavailable (%s)", self.name(), error)
@@ -266,7 +282,7 @@ class ActionAnswerCancellation(_OrderChoice):
     def name(self) -> str:
         return "action_answer_cancellation"
 
-    def order_id(self, tracker: Tracker, turn: Turn) -> int | None:
+    def order_id(self, work: Work, tracker: Tracker, turn: Turn) -> int | None:
         return parse_order_number(tracker.get_slot("pending_cancellation"))
 
     def choose(self, work: Work, turn: Turn, order_id: int | None) -> Choice:

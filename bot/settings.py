@@ -283,6 +283,9 @@ class Settings:
     # address with a few dozen customers behind it too.
     verification_client_lock_failures: int
     notifier_max_backoff_seconds: float  # the longest wait between two tries of a warning
+    # The notifier sends a warning to an address the shop registered itself,
+    # without a Rasa turn (bot/proactive/direct.py); false: every one through Rasa.
+    notifier_direct: bool
     sources: SourceSettings  # Shopify, WooCommerce, Sendcloud webhooks (bot/sources)
 
 
@@ -406,6 +409,7 @@ def load_settings() -> Settings:
         verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 15),
         verification_client_lock_failures=_int("VERIFICATION_CLIENT_LOCK_FAILURES", 30),
         notifier_max_backoff_seconds=_float("NOTIFIER_MAX_BACKOFF_SECONDS", 600.0),
+        notifier_direct=_flag("NOTIFIER_DIRECT", True),
         sources=sources,
     )
 

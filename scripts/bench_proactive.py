@@ -5,9 +5,11 @@ In one run, on PostgreSQL, with a real Rasa server and action server:
    does nothing (a warning id that does not exist), pushed as the notifier
    pushes (same concurrency);
 2. the product: one supplier delay affecting N orders of N customers, from the
-   intake call until every warning has been handed to Rasa and acknowledged,
-   by the notifier(s); then the lost and duplicate warnings are counted where
-   the customers would see them: at the callback channel's endpoint (a sink);
+   intake call until every warning has been sent by the notifier(s) (the
+   addresses are the shop's, so the notifier sends them itself; with
+   NOTIFIER_DIRECT=false each one is a Rasa turn, as before); then the lost and
+   duplicate warnings are counted where the customers would see them: at the
+   callback channel's endpoint (a sink);
 3. selecting the affected orders among 1,000,000 (the bench-lookup schema).
 Writes bench-results/proactive.json and proactive.md.
 """
@@ -267,6 +269,7 @@ def main() -> int:
         "customers": CUSTOMERS,
         "concurrency": CONCURRENCY,
         "notifiers": WORKERS,
+        "warnings_sent_by": "Rasa" if os.environ.get("NOTIFIER_DIRECT") == "false" else "notifier",
         "limit_seconds": round(limit, 2),
         **{f"limit_cpu_seconds_{group}": seconds for group, seconds in limit_cpu.items()},
         **product,

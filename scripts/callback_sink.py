@@ -25,6 +25,7 @@ class CallbackSink:
         self.received: list[dict[str, Any]] = []
         self.shown: list[dict[str, Any]] = []
         self.shown_ids: set[str] = set()
+        self.refuse = 0  # answer this many of the next messages 503, taking none
         self._lock = threading.Lock()
         sink = self
 
@@ -35,6 +36,14 @@ class CallbackSink:
                     message = json.loads(body or b"{}")
                 except ValueError:
                     message = {}
+                with sink._lock:
+                    refused = sink.refuse > 0
+                    sink.refuse -= 1 if refused else 0
+                if refused:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with sink._lock:
                     sink.received.append(message)
                     message_id = message.get("message_id")

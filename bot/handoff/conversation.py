@@ -4,6 +4,7 @@ said in their own words and what the assistant answered."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Any
 
 from bot.handoff.queue import Said
@@ -31,6 +32,21 @@ def recent_lines(events: Iterable[dict[str, Any]], limit: int = RECENT_LINES) ->
                 text = f"[{titles[text]}]"
             lines.append(Said("customer", text[:MAX_LINE], at))
     return lines[-limit:]
+
+
+def with_warnings_sent(
+    said: list[Said], sent: Iterable[tuple[datetime, str]], limit: int = RECENT_LINES
+) -> list[Said]:
+    """The conversation with the warnings the notifier sent itself (`sent`:
+    when, naive UTC, and what; Rasa's record does not hold them), in time order."""
+    lines = [
+        *said,
+        *(
+            Said("assistant", text[:MAX_LINE], at.replace(tzinfo=timezone.utc).timestamp())
+            for at, text in sent
+        ),
+    ]
+    return sorted(lines, key=lambda line: line.at)[-limit:]
 
 
 def customers_words(said: list[Said], last: int = 3) -> str:

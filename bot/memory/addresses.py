@@ -30,3 +30,6 @@ class CustomerChannelRow(Base):
     address = Column(String(200), nullable=False)  # the Rasa sender id (chat id, number, ...)
     source = Column(String(16), nullable=False, default="conversation")  # or "shop"
     last_seen_at = Column(DateTime, nullable=False)
+    # The language its conversation speaks (None before it spoke): a warning
+    # the notifier sends itself is written in it (bot/proactive/direct.py).
+    language = Column(String(8), nullable=True)

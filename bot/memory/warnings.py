@@ -47,6 +47,9 @@ class WarningRow(Base):
     # Set by the channel inside Rasa right after it took the warning (a receipt):
     # what tells a push whose turn Rasa never saved from one never sent.
     received_at = Column(DateTime, nullable=True)
+    # What the customer was sent, when the notifier sent it itself (no Rasa
+    # turn holds it): shown to the person taking the conversation over.
+    said = Column(Text, nullable=True)
 
 
 class WorkerLeaseRow(Base):

@@ -41,6 +41,10 @@ def configured_push_channels(
 class Reach:
     channel: str
     address: str  # the Rasa sender id
+    # The shop registered this address as the customer's: it may hear about all
+    # of their orders (a conversation's address only about what it verified).
+    registered: bool = False
+    language: str | None = None  # its conversation's, once it spoke
 
     @property
     def output_channel(self) -> str:
@@ -49,9 +53,9 @@ class Reach:
         return self.channel
 
 
-# (channel, address) -> (customer, when last written): one write per
-# conversation every few minutes, not one per message.
-_RECENT: dict[tuple[str, str], tuple[int, datetime]] = {}
+# (channel, address) -> (customer, language, when last written): one write per
+# conversation every few minutes, or when its language changes, not one per message.
+_RECENT: dict[tuple[str, str], tuple[int, str | None, datetime]] = {}
 _REFRESH = timedelta(minutes=5)
 
 
@@ -74,14 +78,21 @@ def remember_channel(
     channel: str,
     address: str,
     now: datetime,
+    language: str | None = None,
 ) -> None:
-    """A conversation of this customer on this channel was seen now: warnings
-    can be pushed here. An address the shop registered stays its customer's
-    (someone in that chat who verifies another customer's order does not move it)."""
+    """A conversation of this customer on this channel was seen now, speaking
+    `language`: warnings can be pushed here, in that language. An address the
+    shop registered stays its customer's (someone in that chat who verifies
+    another customer's order does not move it)."""
     if not channel or not address:
         return
     recent = _RECENT.get((channel, address))
-    if recent is not None and recent[0] == customer_id and now - recent[1] < _REFRESH:
+    if (
+        recent is not None
+        and recent[0] == customer_id
+        and (language is None or recent[1] == language)
+        and now - recent[2] < _REFRESH
+    ):
         return
     try:
         with session_factory() as session, session.begin():
@@ -89,11 +100,13 @@ def remember_channel(
             if row.source == "shop" and row.customer_id != customer_id:
                 return
             row.customer_id, row.last_seen_at = customer_id, now
+            if language is not None:
+                row.language = language
     except IntegrityError:
         pass  # the same conversation registered by a parallel turn: fine
     if len(_RECENT) > 100_000:
         _RECENT.clear()
-    _RECENT[(channel, address)] = (customer_id, now)
+    _RECENT[(channel, address)] = (customer_id, language, now)
 
 
 def remember_shop_address(
@@ -171,4 +184,4 @@ def reachable(
         .order_by(CustomerChannelRow.last_seen_at.desc(), CustomerChannelRow.id.desc())
         .limit(limit)
     ).scalars()
-    return [Reach(channel=row.channel, address=row.address) for row in rows]
+    return [Reach(row.channel, row.address, row.source == "shop", row.language) for row in rows]

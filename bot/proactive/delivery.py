@@ -109,3 +109,49 @@ def orders_of_warning(session: Session, warning_id: int) -> list[int]:
         select(WarningRow.order_ids).where(WarningRow.id == warning_id)
     ).scalar_one_or_none()
     return id_list(order_ids) if order_ids else []
+
+
+def record_said(session: Session, warning_id: int, said: str) -> None:
+    """The text a warning was sent with by the notifier itself (no Rasa turn
+    holds it): for the person who takes the conversation over."""
+    session.execute(update(WarningRow).where(WarningRow.id == warning_id).values(said=said))
+
+
+def last_said_warning(
+    session: Session, customer_id: int, address: str
+) -> tuple[datetime, int] | None:
+    """(when, the order it is about) of the warning the notifier sent itself
+    to this address last: the order of its choices (the first it tells of),
+    which "annuleren" or "wachten" answers. No Rasa turn set the
+    conversation's slot for it. One query; None when there was none."""
+    row = session.execute(
+        select(WarningRow.delivered_at, WarningRow.order_ids)
+        .where(
+            WarningRow.customer_id == customer_id,
+            WarningRow.delivered_to == address,
+            WarningRow.said.is_not(None),
+        )
+        .order_by(WarningRow.delivered_at.desc(), WarningRow.id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.delivered_at is None or not id_list(row.order_ids):
+        return None
+    return row.delivered_at, id_list(row.order_ids)[0]
+
+
+def warnings_said(
+    session: Session, customer_id: int, address: str, limit: int = 20
+) -> list[tuple[datetime, str]]:
+    """(when, what) of the warnings the notifier sent itself to this address,
+    oldest first: lines of the conversation Rasa's record does not hold."""
+    rows = session.execute(
+        select(WarningRow.delivered_at, WarningRow.said)
+        .where(
+            WarningRow.customer_id == customer_id,
+            WarningRow.delivered_to == address,
+            WarningRow.said.is_not(None),
+        )
+        .order_by(WarningRow.delivered_at.desc())
+        .limit(limit)
+    ).all()
+    return [(at, said) for at, said in reversed(rows) if at is not None]

@@ -31,6 +31,7 @@ from bot.database import database_unreachable
 from bot.memory.customers import OptOutRow
 from bot.memory.warnings import WarningRow, WorkerLeaseRow
 from bot.proactive.channels import PUSH_CHANNELS, Reach, reachable
+from bot.proactive.direct import DirectSender
 from bot.proactive.rasa_api import PushFailed, RasaApi
 
 logger = logging.getLogger(__name__)
@@ -165,9 +166,12 @@ class Notifier:
         channels: tuple[str, ...] = PUSH_CHANNELS,
         max_backoff_seconds: float = MAX_BACKOFF_SECONDS,
         clock: Callable[[], datetime] = utcnow,
+        direct: DirectSender | None = None,
     ) -> None:
         self.sessions = session_factory
         self.rasa = rasa
+        # Sends what needs no Rasa turn itself (bot/proactive/direct.py).
+        self.direct = direct
         self.channels = channels  # the push channels Rasa is set up with
         self.quiet = quiet
         self.batch = batch
@@ -294,7 +298,10 @@ class Notifier:
             if target is None:
                 # Nowhere to push now: shown at the customer's next visit or reply.
                 return Outcome(plan, "unread", self.clock())
-            self.rasa.trigger_warning(target.address, target.output_channel, plan.warning_id)
+            if self.direct is not None and self.direct.takes(target):
+                self.direct.send(target, plan.warning_id, plan.customer_id)
+            else:
+                self.rasa.trigger_warning(target.address, target.output_channel, plan.warning_id)
         except PushFailed as error:
             return self._failed(plan, str(error), error.retryable)
         return Outcome(plan, "sent", self.clock(), channel=target.channel, address=target.address)

@@ -12,6 +12,7 @@ tries spent) in a tight loop; each warning keeps its own schedule of tries.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import time
@@ -19,11 +20,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 
-from bot.bootstrap import build_session_factory, build_shop
+from bot.bootstrap import Parts, build_parts, build_shop
 from bot.clock import shop_today, utcnow
 from bot.database import database_unreachable
 from bot.handoff.relay import relay_waiting_replies
+from bot.proactive.channel_outputs import ChannelOutputs
 from bot.proactive.channels import configured_push_channels
+from bot.proactive.direct import DIRECT_CHANNELS, DirectSender
 from bot.proactive.notifier import AnotherNotifierRuns, Notifier, QuietHours, shortest_retry_span
 from bot.proactive.outage import Pacing, describe, pause
 from bot.proactive.rasa_api import RasaApi
@@ -40,8 +43,10 @@ OUTAGE_LONGEST_PAUSE_SECONDS = 30.0
 
 
 def build_notifier(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Notifier:
+    channels = configured_push_channels(settings.credentials_path)
+    parts = build_parts(settings)
     return Notifier(
-        build_session_factory(settings),
+        parts.sessions,
         RasaApi(settings.rasa_url, settings.rasa_token, push_secret=settings.push_secret),
         QuietHours(settings.quiet_start, settings.quiet_end, settings.shop_timezone),
         batch=settings.notifier_batch,
@@ -50,9 +55,22 @@ def build_notifier(settings: Settings, clock: Callable[[], datetime] = utcnow) -
         max_backoff_seconds=settings.notifier_max_backoff_seconds,
         lease_seconds=settings.notifier_lease_seconds,
         concurrency=settings.notifier_concurrency,
-        channels=configured_push_channels(settings.credentials_path),
+        channels=channels,
         clock=clock,
+        direct=direct_sender(settings, parts, channels),
     )
+
+
+def direct_sender(
+    settings: Settings, parts: Parts, channels: tuple[str, ...]
+) -> DirectSender | None:
+    """The warnings this notifier sends itself (bot/proactive/direct.py): on the
+    channels that can take them, unless NOTIFIER_DIRECT is off."""
+    if not settings.notifier_direct:
+        return None
+    direct = tuple(channel for channel in channels if channel in DIRECT_CHANNELS)
+    outputs = ChannelOutputs.from_credentials(settings.credentials_path, os.environ, direct)
+    return DirectSender(parts, outputs) if outputs.channels else None
 
 
 class NotifierLoop:
@@ -159,6 +177,8 @@ def run_notifier(settings: Settings, once: bool = False) -> int:
         return 3
     finally:
         release(notifier)
+        if notifier.direct is not None:
+            notifier.direct.close()
     return 0
 
 

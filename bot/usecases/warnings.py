@@ -10,6 +10,7 @@ from bot.channels.receipts import AGAIN_KEY, WARNING_KEY
 from bot.channels.whatsapp import template_message
 from bot.clock import shop_local
 from bot.deadlines.service import deadlines_for
+from bot.orders.system import OrderSystemUnavailable
 from bot.proactive.compose import compose_warning
 from bot.proactive.delivery import orders_of_warning, take_for_showing, unshown_for
 from bot.usecases.asker import Asker
@@ -43,6 +44,16 @@ class ShownWarning:
     message: Message
     order_id: int | None  # the order the warning's choices are about
     order_ids: tuple[int, ...] = ()  # every order it tells of
+
+
+def customer_language(work: Work, customer_id: int) -> str:
+    """The language the shop has for the customer (their conversation did not
+    set one); the shop's default when the order system cannot say."""
+    try:
+        customer = work.orders.get_customer(customer_id)
+    except OrderSystemUnavailable:
+        customer = None
+    return customer.language if customer is not None else work.settings.default_language
 
 
 def show_warning(

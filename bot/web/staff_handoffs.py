@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import shop_local, shop_today, utcnow
 from bot.explain import Explainer
 from bot.handoff import queue
-from bot.handoff.conversation import recent_lines
+from bot.handoff.conversation import recent_lines, with_warnings_sent
 from bot.memory.promises import PromiseRow
 from bot.orders.system import OrderSystem, OrderSystemUnavailable
+from bot.proactive.delivery import warnings_said
 from bot.proactive.promises import mark_kept
 from bot.proactive.rasa_api import PushFailed, RasaApi
 from bot.settings import Settings
@@ -119,6 +120,11 @@ class StaffHandoffs:
                 live = True
             except PushFailed as error:
                 logger.warning("transcript of handoff %s from the snapshot: %s", handoff.id, error)
+        if handoff.sender_id and handoff.customer_id is not None:
+            # Warnings the notifier sent itself are not in Rasa's record.
+            with self.sessions() as session:
+                sent = warnings_said(session, handoff.customer_id, handoff.sender_id)
+            said = with_warnings_sent(said, sent, limit=80)
         lines = [
             Line(
                 line.who,

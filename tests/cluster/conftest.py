@@ -223,6 +223,10 @@ def running_cluster(
             "NOTIFIER_BACKOFF_SECONDS": "0.5",
             "NOTIFIER_LEASE_SECONDS": "20",
             "NOTIFIER_BATCH": "20",
+            # These tests are about pushes through the Rasa instances (a warning
+            # as a Rasa turn, across instances, killed mid-turn): the notifier
+            # hands every one to Rasa, as it does for the widget and WhatsApp.
+            "NOTIFIER_DIRECT": "false",
             # Rasa's own: a crashed instance's conversation locks free up after this.
             "TICKET_LOCK_LIFETIME": "15",
         }

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -42,6 +43,7 @@ TWILIO_NUMBER = "+3197010000000"
 # Where Twilio posts, as set in its console (a proxy in front): what it signs.
 TWILIO_WEBHOOK_URL = "https://shop.example/webhooks/twilio/webhook"
 TEMPLATE_NL = "HX" + "b" * 32
+STAFF_PASSWORD = "e2e-contracts-staff-password"
 API = {"Authorization": f"Bearer {ORDER_API_TOKEN}"}
 
 
@@ -68,6 +70,7 @@ def assistant_env(platform: PlatformStandIn) -> dict[str, str]:
         "TWILIO_API_URL": platform.url,
         "WHATSAPP_TEMPLATE_NL": TEMPLATE_NL,
         "NOTIFIER_BACKOFF_SECONDS": "0.3",
+        "STAFF_PASSWORD": STAFF_PASSWORD,
     }
 
 
@@ -173,6 +176,53 @@ def test_telegram_warning_with_buttons_and_the_answer(
     platform.wait_for("/answerCallbackQuery")
     answer = sent_texts(platform.wait_for("/sendMessage"), "text")
     assert "blijft staan" in answer
+
+
+def test_the_person_taking_over_reads_the_warning_the_notifier_sent(
+    assistant: RunningAssistant, platform: PlatformStandIn
+) -> None:
+    """A warning to a chat the shop registered is sent by the notifier itself,
+    with no Rasa turn (bot/proactive/direct.py): Rasa's record of the
+    conversation does not hold it, and the handoff's transcript still shows it
+    in its place, before the customer's words that answer it."""
+    register(assistant, 1001, "telegram", "777000111")
+    platform.clear()
+    reason = "de lakstraat van de fabriek ligt een week stil"
+    post_delay(
+        assistant,
+        {
+            "supplier": "Gazelle",
+            "delay_days": 9,
+            "reason_code": "production_problem",
+            "reason": reason,
+        },
+    )
+    assert reason in pushed(assistant, platform, "/sendMessage").body["text"]
+
+    platform.clear()
+    words = payload("telegram_message.json")
+    words["message"]["text"] = "dit is de tweede keer, ik wil een medewerker spreken"
+    assert telegram(assistant, words).status_code == 200
+    platform.wait_for("/sendMessage")
+
+    record = requests.get(
+        f"{assistant.rasa_url}/conversations/telegram:777000111/tracker",
+        params={"token": assistant.env["RASA_TOKEN"]},
+        timeout=10,
+    ).json()
+    assert not any(reason in str(event.get("text") or "") for event in record["events"])
+
+    staff = requests.Session()
+    staff.post(f"{assistant.web_url}/staff/login", data={"password": STAFF_PASSWORD}, timeout=10)
+    queue = staff.get(f"{assistant.web_url}/staff/handoffs", timeout=10).text
+    pages = [
+        staff.get(f"{assistant.web_url}/staff/handoffs/{handoff_id}", timeout=10).text
+        for handoff_id in re.findall(r'data-handoff="(\d+)"', queue)
+    ]
+    [page] = [page for page in pages if "ik wil een medewerker spreken" in page]
+    story = page[page.index('id="transcript"') :]  # the conversation, in time order
+    assert reason in story and "ik wil een medewerker spreken" in story
+    assert story.index(reason) < story.index("ik wil een medewerker spreken")
 
 
 # --- Slack ------------------------------------------------------------------------

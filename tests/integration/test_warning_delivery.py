@@ -110,7 +110,7 @@ def test_a_customer_never_spoken_to_is_reached_at_an_address_the_shop_knows(
         remember_shop_address(shop, SqlOrderSystem(shop), 99_999, "telegram", "555", NOW)
     remember_shop_address(shop, SqlOrderSystem(shop), 1004, "telegram", "4242", NOW)
     with shop() as session:
-        assert reachable(session, 1004) == [Reach("telegram", "4242")]
+        assert reachable(session, 1004) == [Reach("telegram", "4242", registered=True)]
         assert reachable(session, 1004, channels=("socketio",)) == []
 
 
