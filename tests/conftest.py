@@ -114,13 +114,18 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-@pytest.fixture
-def settings(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+def settings_for(url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings of the demo shop in the database at `url`, with the test secrets."""
+    monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SHOP_TOKEN_SECRET", SHOP_SECRET)
     monkeypatch.setenv("PUSH_SECRET", PUSH_SECRET)
     monkeypatch.setenv("ORDER_SYSTEM", "sql")
     return load_settings()
+
+
+@pytest.fixture
+def settings(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return settings_for(sqlite_url, monkeypatch)
 
 
 def pushed_warning(warning_id: int, sender_id: str, channel: str) -> list[dict[str, Any]]:

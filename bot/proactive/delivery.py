@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -117,6 +118,15 @@ def record_said(session: Session, warning_id: int, said: str) -> None:
     session.execute(update(WarningRow).where(WarningRow.id == warning_id).values(said=said))
 
 
+def _sent_by_notifier(customer_id: int, address: str) -> Any:
+    """The warnings the notifier sent itself to this customer at this address."""
+    return (
+        (WarningRow.customer_id == customer_id)
+        & (WarningRow.delivered_to == address)
+        & WarningRow.said.is_not(None)
+    )
+
+
 def last_said_warning(
     session: Session, customer_id: int, address: str
 ) -> tuple[datetime, int] | None:
@@ -126,11 +136,7 @@ def last_said_warning(
     conversation's slot for it. One query; None when there was none."""
     row = session.execute(
         select(WarningRow.delivered_at, WarningRow.order_ids)
-        .where(
-            WarningRow.customer_id == customer_id,
-            WarningRow.delivered_to == address,
-            WarningRow.said.is_not(None),
-        )
+        .where(_sent_by_notifier(customer_id, address))
         .order_by(WarningRow.delivered_at.desc(), WarningRow.id.desc())
         .limit(1)
     ).first()
@@ -146,11 +152,7 @@ def warnings_said(
     oldest first: lines of the conversation Rasa's record does not hold."""
     rows = session.execute(
         select(WarningRow.delivered_at, WarningRow.said)
-        .where(
-            WarningRow.customer_id == customer_id,
-            WarningRow.delivered_to == address,
-            WarningRow.said.is_not(None),
-        )
+        .where(_sent_by_notifier(customer_id, address))
         .order_by(WarningRow.delivered_at.desc())
         .limit(limit)
     ).all()

@@ -33,10 +33,10 @@ from bot.proactive.channels import Reach, remember_shop_address
 from bot.proactive.direct import DirectSender
 from bot.proactive.notifier import Notifier, QuietHours
 from bot.proactive.rasa_api import RasaApi
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import PROJECT_ROOT, Settings
 from bot.usecases.asker import Asker
 from scripts.callback_sink import CallbackSink
-from tests.conftest import PUSH_SECRET, SHOP_SECRET, _seeded, make_tracker
+from tests.conftest import SHOP_SECRET, _seeded, make_tracker, settings_for
 from tests.integration.conftest import gazelle_delay, helmet_order_for_erik
 
 ERIK = 1001
@@ -57,16 +57,17 @@ class Direct:
             assert row is not None
             return row
 
+    def set_address(self, **values: object) -> None:
+        """Change Erik's address row (its language, where it came from)."""
+        with self.sessions.begin() as session:
+            session.execute(
+                update(CustomerChannelRow)
+                .where(CustomerChannelRow.address == ADDRESS)
+                .values(**values)
+            )
+
     def to_erik(self) -> list[dict[str, Any]]:
         return [m for m in self.sink.deliveries() if m.get("recipient_id") == ADDRESS]
-
-
-def direct_settings(url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SHOP_TOKEN_SECRET", SHOP_SECRET)
-    monkeypatch.setenv("PUSH_SECRET", PUSH_SECRET)
-    monkeypatch.setenv("ORDER_SYSTEM", "sql")
-    return load_settings()
 
 
 def direct_notifier(settings: Settings, sink: CallbackSink) -> Notifier:
@@ -90,7 +91,7 @@ def direct_notifier(settings: Settings, sink: CallbackSink) -> Notifier:
 def direct(any_database_url: str, today: date, monkeypatch: pytest.MonkeyPatch) -> Iterator[Direct]:
     """Erik's Gazelle delay queued; the shop registered his chat on its own
     messaging system (the callback channel)."""
-    settings = direct_settings(any_database_url, monkeypatch)
+    settings = settings_for(any_database_url, monkeypatch)
     _seeded(any_database_url, today)
     sessions = make_session_factory(create_db_engine(any_database_url))
     remember_shop_address(sessions, SqlOrderSystem(sessions), ERIK, "callback", ADDRESS, NOW)
@@ -137,12 +138,7 @@ def test_a_warning_to_an_address_the_shop_registered_goes_straight_to_the_channe
 def test_the_warning_speaks_the_language_of_the_customers_conversation(
     direct: Direct,
 ) -> None:
-    with direct.sessions.begin() as session:
-        session.execute(
-            update(CustomerChannelRow)
-            .where(CustomerChannelRow.address == ADDRESS)
-            .values(language="en")
-        )
+    direct.set_address(language="en")
     direct.notifier.run_once(NOW)
     said = "\n".join(str(m.get("text") or "") for m in direct.to_erik())
     assert "so you hear it from us" in said and "zodat je het van ons hoort" not in said
@@ -182,12 +178,7 @@ def test_a_notifier_that_died_after_sending_does_not_send_it_twice(direct: Direc
 def test_an_address_a_conversation_learned_still_goes_through_rasa(direct: Direct) -> None:
     """What such a conversation may hear is in the conversation (a verified
     order), which only the action reads: the push goes to Rasa."""
-    with direct.sessions.begin() as session:
-        session.execute(
-            update(CustomerChannelRow)
-            .where(CustomerChannelRow.address == ADDRESS)
-            .values(source="conversation")
-        )
+    direct.set_address(source="conversation")
     direct.notifier.run_once(NOW)
     row = direct.row()
     assert row.status == "queued" and "Rasa unreachable" in (row.last_error or "")
