@@ -29,9 +29,11 @@ from typing import Any
 from rasa.shared.core.events import BotUttered
 
 from bot.bootstrap import Parts
+from bot.orders.system import OrderSystemUnavailable
 from bot.proactive.channel_outputs import ChannelOutputs
 from bot.proactive.channels import Reach
 from bot.proactive.delivery import record_said
+from bot.proactive.rasa_api import PushFailed
 from bot.usecases.said import Message
 from bot.usecases.warnings import Viewer, customer_language, show_warning
 
@@ -79,18 +81,23 @@ class DirectSender:
         address (a notifier died after marking it, or the platform refused it),
         it is sent again unless the channel's receipt says it arrived
         (bot/channels/receipts.py). PushFailed when the platform refused it."""
-        with self.parts.work() as work:
-            viewer = Viewer(
-                customer_id,
-                target.address,
-                target.language or customer_language(work, customer_id),
-            )
-            shown = show_warning(work, viewer, warning_id, recorded_here=False)
-            if shown is None:
-                return  # shown already, elsewhere
-            messages = channel_messages(shown.message)
-            if shown.message.text:
-                record_said(work.session, warning_id, shown.message.text)
+        try:
+            with self.parts.work() as work:
+                viewer = Viewer(
+                    customer_id,
+                    target.address,
+                    target.language or customer_language(work, customer_id),
+                )
+                shown = show_warning(work, viewer, warning_id, recorded_here=False)
+                if shown is None:
+                    return  # shown already, elsewhere
+                messages = channel_messages(shown.message)
+                if shown.message.text:
+                    record_said(work.session, warning_id, shown.message.text)
+        except OrderSystemUnavailable as error:
+            # Nothing marked (the unit rolled back): tried again later, as a
+            # push the action server could not answer would be.
+            raise PushFailed(f"order system unavailable: {error}") from error
         if messages:
             self.outputs.send(target.channel, target.address, messages)
 

@@ -33,7 +33,8 @@ from bot.proactive.channels import Reach, remember_shop_address
 from bot.proactive.direct import DirectSender
 from bot.proactive.notifier import Notifier, QuietHours
 from bot.proactive.rasa_api import RasaApi
-from bot.settings import PROJECT_ROOT, Settings
+from bot.processes import free_port
+from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.usecases.asker import Asker
 from scripts.callback_sink import CallbackSink
 from tests.conftest import SHOP_SECRET, _seeded, make_tracker, settings_for
@@ -158,6 +159,32 @@ def test_a_platform_that_refuses_gets_the_warning_again_later_and_it_arrives_onc
     assert direct.row().status == "sent"
     ids = [m["message_id"] for m in direct.to_erik()]
     assert ids and len(ids) == len(set(ids)), "every part once"
+
+
+def test_an_unreachable_order_system_leaves_the_warning_to_be_tried_again(
+    direct: Direct, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shop's order API away while the warning is composed: nothing marked,
+    nothing sent, the notifier carries on; with the shop back it goes out once."""
+    monkeypatch.setenv("ORDER_SYSTEM", "http")
+    monkeypatch.setenv("ORDER_API_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    monkeypatch.setenv("ORDER_API_RETRIES", "0")
+    away = direct_notifier(load_settings(), direct.sink)
+    try:
+        away.run_once(NOW)
+    finally:
+        away.release_lease()
+        assert away.direct is not None
+        away.direct.close()
+    row = direct.row()
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert "order system unavailable" in (row.last_error or "")
+    assert row.delivered_at is None and direct.to_erik() == []
+
+    direct.notifier.run_once(utcnow() + timedelta(minutes=5))  # the shop is back
+    assert direct.row().status == "sent"
+    ids = [m["message_id"] for m in direct.to_erik()]
+    assert ids and len(ids) == len(set(ids))
 
 
 def test_a_notifier_that_died_after_sending_does_not_send_it_twice(direct: Direct) -> None:
