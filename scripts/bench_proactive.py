@@ -203,7 +203,9 @@ def product_run(url: str, env: dict[str, str]) -> dict[str, float | int]:
 
 def cpu_spent(before: dict[str, float], bench_before: float) -> dict[str, float]:
     after = cpu_by_group(CPU_GROUPS)
-    spent = {group: round(after[group] - before[group], 1) for group in CPU_GROUPS}
+    # A process that ended in between (a PostgreSQL backend whose connection
+    # closed) takes its CPU out of the sum: never below nothing.
+    spent = {group: round(max(0.0, after[group] - before[group]), 1) for group in CPU_GROUPS}
     spent["bench_and_sink"] = round(time.process_time() - bench_before, 1)
     return spent
 
