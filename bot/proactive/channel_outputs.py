@@ -90,6 +90,8 @@ class ChannelOutputs:
         except FutureTimeout as error:
             future.cancel()
             raise PushFailed(f"{channel} did not answer in time") from error
+        except Exception as error:  # noqa: BLE001 - a platform SDK's own errors (Slack's)
+            raise PushFailed(f"{channel} refused the message: {type(error).__name__}") from error
 
     def close(self) -> None:
         """Close the platforms' connections and stop the loop."""

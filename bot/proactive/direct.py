@@ -24,9 +24,11 @@ the conversation).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa.shared.core.events import BotUttered
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.bootstrap import Parts
 from bot.orders.system import OrderSystemUnavailable
@@ -36,6 +38,8 @@ from bot.proactive.delivery import record_said
 from bot.proactive.rasa_api import PushFailed
 from bot.usecases.said import Message
 from bot.usecases.warnings import Viewer, customer_language, show_warning
+
+logger = logging.getLogger(__name__)
 
 # The channels whose messages carry their choices themselves (buttons with
 # their payloads), so that nothing of the conversation is needed to answer them.
@@ -98,6 +102,14 @@ class DirectSender:
             # Nothing marked (the unit rolled back): tried again later, as a
             # push the action server could not answer would be.
             raise PushFailed(f"order system unavailable: {error}") from error
+        except SQLAlchemyError:
+            raise  # the notifier's own handling of a database that is away
+        except Exception as error:  # noqa: BLE001 - one warning stops no other
+            # A warning that cannot be composed (a kind this version does not
+            # know): it fails alone, as it would in the action server, and ends
+            # dead and visible in the outbox once its tries are spent.
+            logger.error("warning %s not composed: %s", warning_id, type(error).__name__)
+            raise PushFailed(f"warning not composed: {type(error).__name__}") from error
         if messages:
             self.outputs.send(target.channel, target.address, messages)
 

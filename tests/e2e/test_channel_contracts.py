@@ -439,6 +439,38 @@ def test_a_platform_failure_leaves_the_warning_to_be_retried(
     assert len(told) >= 3  # two refused, then the one that reached Erik
 
 
+def test_a_slack_failure_leaves_the_warning_to_be_retried(
+    assistant: RunningAssistant, platform: PlatformStandIn
+) -> None:
+    """Slack's SDK raises its own error on a 500: the notifier, which sends a
+    warning to a registered Slack user itself, tries again; nothing is lost."""
+    register(assistant, 1005, "slack", "U2147483697")
+    platform.clear()
+    platform.failing.add("/chat.postMessage")
+    try:
+        post_delay(
+            assistant,
+            {
+                "supplier": "Abus",
+                "delay_days": 3,
+                "reason_code": "supplier_delay",
+                "reason": "the varnish did not dry",
+            },
+        )
+        platform.wait_for("/chat.postMessage", count=2)  # tried, and tried again
+    finally:
+        platform.failing.clear()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        outbox = requests.get(f"{assistant.web_url}/api/v1/outbox", headers=API, timeout=10)
+        latest = max(outbox.json()["warnings"], key=lambda warning: warning["id"])
+        if latest["status"] == "sent":
+            break
+        time.sleep(0.5)
+    assert latest["status"] == "sent", latest
+    assert latest["attempts"] >= 1, "the refusals were counted as failed tries"
+
+
 def test_telegram_webhook_is_set_with_its_secret(platform: PlatformStandIn) -> None:
     platform.clear()
     env = {

@@ -187,6 +187,22 @@ def test_an_unreachable_order_system_leaves_the_warning_to_be_tried_again(
     assert ids and len(ids) == len(set(ids))
 
 
+def test_a_warning_that_cannot_be_composed_fails_alone(direct: Direct) -> None:
+    """A kind this version does not know (written by a newer one): the warning
+    is tried again later and ends dead in the outbox; the notifier carries on."""
+    with direct.sessions.begin() as session:
+        session.execute(
+            update(WarningRow)
+            .where(WarningRow.id == direct.warning_id)
+            .values(kind="from_a_newer_version")
+        )
+    direct.notifier.run_once(NOW)
+    row = direct.row()
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.last_error == "warning not composed: KeyError"
+    assert row.delivered_at is None and direct.to_erik() == []
+
+
 def test_a_notifier_that_died_after_sending_does_not_send_it_twice(direct: Direct) -> None:
     direct.notifier.run_once(NOW)
     sent = len(direct.to_erik())
