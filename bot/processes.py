@@ -5,6 +5,7 @@ Used by `python -m bot run`, the end-to-end tests and the benchmarks.
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import time
@@ -15,8 +16,30 @@ import requests
 STOP_GRACE_SECONDS = 15
 
 
+# Ports below Linux's ephemeral range (32768-60999). A port the kernel picks
+# (a bind to 0) is one it may give the next outgoing connection (to PostgreSQL,
+# to Rasa) before our server binds it, and the server then cannot start: seen
+# in a clean-clone CI run, "address already in use" on the web service's port.
+_QUIET_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A port nothing listens on now, outside the ephemeral range, and never
+    the same one twice in this process (a stack asks for three at once)."""
+    for _ in range(500):
+        # Random: two test runs on one machine seldom try the same one.
+        port = random.choice(_QUIET_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    with socket.socket() as sock:  # all tried were taken: the kernel's choice
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
