@@ -254,10 +254,14 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_shows_nothing_twice(
     the push in flight was sent with its receipt, or not at all."""
     stack, today = sqlite_stack, shop_today("Europe/Amsterdam")
     before = {w.id for w in stack.warnings()}
-    queued = queue_warnings(stack, today, 40)
+    # Sent by the notifier a warning takes milliseconds: more of them, one at
+    # a time, so that the kill still finds some on their way.
+    queued = queue_warnings(stack, today, 200 if direct else 40)
     assert queued >= 20
     fresh = lambda: [w for w in stack.warnings() if w.id not in before]  # noqa: E731
     setting = {"NOTIFIER_DIRECT": str(direct).lower()}
+    if direct:
+        setting["NOTIFIER_CONCURRENCY"] = "1"
     worker = stack.notifier("killed", **setting)
     wait_until(lambda: sum(w.status == "sent" for w in fresh()) >= 5, 60, "a few sent")
     worker.send_signal(signal.SIGKILL)
@@ -300,8 +304,12 @@ def test_two_workers_on_postgresql_push_each_warning_once(
 ) -> None:
     stack, today = postgres_stack, shop_today("Europe/Amsterdam")
     before = {w.id for w in stack.warnings()}
-    queued = queue_warnings(stack, today, 120)
+    # Sent by the notifier a warning takes milliseconds: more of them, one at a
+    # time per worker, so that one worker cannot be through before the other starts.
+    queued = queue_warnings(stack, today, 300 if direct else 120)
     setting = {"NOTIFIER_DIRECT": str(direct).lower()}
+    if direct:
+        setting["NOTIFIER_CONCURRENCY"] = "1"
     workers = [stack.notifier("pg-a", **setting), stack.notifier("pg-b", **setting)]
     try:
         wait_until(lambda: all(w.status == "sent" for w in stack.warnings()), 180, "all sent")
