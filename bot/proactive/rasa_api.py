@@ -23,7 +23,8 @@ def path_segment(sender_id: str) -> str:
 
 
 class PushFailed(RuntimeError):
-    """Rasa did not take the warning; `retryable` says whether trying later can help."""
+    """The warning was not taken: by Rasa, or by the platform the notifier sent it
+    to itself (bot/proactive/direct.py); `retryable` says whether trying later can help."""
 
     def __init__(self, message: str, retryable: bool = True) -> None:
         super().__init__(message)
