@@ -48,6 +48,16 @@ def _placeholders(block: Any) -> set[str]:
     return set()
 
 
+def filled_in(block: Any, environ: Mapping[str, str]) -> Any:
+    """A block with its ${VARIABLE}s filled in from `environ`, as Rasa fills
+    them (for a process that builds a channel itself: the notifier)."""
+    if isinstance(block, dict):
+        return {key: filled_in(value, environ) for key, value in block.items()}
+    if isinstance(block, str):
+        return _PLACEHOLDER.sub(lambda match: environ.get(match.group(1), ""), block)
+    return block
+
+
 def read_credentials(path: Path) -> dict[str, Any]:
     try:
         content = yaml.safe_load(path.read_text()) or {}

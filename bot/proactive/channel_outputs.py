@@ -10,7 +10,6 @@ delivery threads hand their sends to.
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -20,21 +19,10 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel
 from rasa.shared.utils.common import class_from_module_path
 
-from bot.channels.credentials import active_credentials, channel_name
+from bot.channels.credentials import active_credentials, channel_name, filled_in
 from bot.channels.platform_api import PlatformError
 from bot.proactive.channels import SHOP_KNOWN_CHANNELS
 from bot.proactive.rasa_api import PushFailed
-
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def _filled(block: Any, environ: Mapping[str, str]) -> Any:
-    """A credentials block with its ${VARIABLE}s filled in, as Rasa fills them."""
-    if isinstance(block, dict):
-        return {key: _filled(value, environ) for key, value in block.items()}
-    if isinstance(block, str):
-        return _PLACEHOLDER.sub(lambda match: environ.get(match.group(1), ""), block)
-    return block
 
 
 class ChannelOutputs:
@@ -56,7 +44,7 @@ class ChannelOutputs:
             name = channel_name(block_name)
             if name in channels and name in SHOP_KNOWN_CHANNELS:
                 channel_class = class_from_module_path(block_name)
-                inputs[name] = channel_class.from_credentials(_filled(block or {}, environ))
+                inputs[name] = channel_class.from_credentials(filled_in(block or {}, environ))
         return cls(inputs)
 
     @property

@@ -13,10 +13,10 @@ from rasa.core.actions.action import RemoteAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.say import say
+from bot.channels.credentials import filled_in
 from bot.channels.receipts import AGAIN_KEY, WARNING_KEY
 from bot.handoff.conversation import with_warnings_sent
 from bot.handoff.queue import Said
-from bot.proactive.channel_outputs import _filled
 from bot.proactive.direct import channel_messages
 from bot.usecases.said import Button, Message
 
@@ -61,7 +61,7 @@ def test_the_warnings_sent_take_their_place_in_the_conversation() -> None:
 
 def test_credentials_are_filled_in_from_the_environment_as_rasa_fills_them() -> None:
     block = {"url": "${CALLBACK_URL}", "headers": {"x": "a-${MISSING}-b"}, "n": 3}
-    assert _filled(block, {"CALLBACK_URL": "http://shop/bot"}) == {
+    assert filled_in(block, {"CALLBACK_URL": "http://shop/bot"}) == {
         "url": "http://shop/bot",
         "headers": {"x": "a--b"},
         "n": 3,
