@@ -20,10 +20,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
 
-from bot.bootstrap import Parts, build_parts, build_shop
+from bot.bootstrap import Parts, build_parts
 from bot.clock import shop_today, utcnow
 from bot.database import database_unreachable
 from bot.handoff.relay import relay_waiting_replies
+from bot.orders.system import OrderSystem
 from bot.proactive.channel_outputs import ChannelOutputs
 from bot.proactive.channels import configured_push_channels
 from bot.proactive.direct import DIRECT_CHANNELS, DirectSender
@@ -42,9 +43,11 @@ OUTAGE_FIRST_PAUSE_SECONDS = 1.0
 OUTAGE_LONGEST_PAUSE_SECONDS = 30.0
 
 
-def build_notifier(settings: Settings, clock: Callable[[], datetime] = utcnow) -> Notifier:
+def build_notifier(
+    settings: Settings, clock: Callable[[], datetime] = utcnow, parts: Parts | None = None
+) -> Notifier:
     channels = configured_push_channels(settings.credentials_path)
-    parts = build_parts(settings)
+    parts = parts or build_parts(settings)
     return Notifier(
         parts.sessions,
         RasaApi(settings.rasa_url, settings.rasa_token, push_secret=settings.push_secret),
@@ -77,11 +80,11 @@ class NotifierLoop:
     """One round: the promise watcher and the staff replies when their time has
     come, then a batch of warnings. Remembers when each last ran."""
 
-    def __init__(self, notifier: Notifier, settings: Settings) -> None:
+    def __init__(self, notifier: Notifier, settings: Settings, shop: OrderSystem) -> None:
         self.notifier = notifier
         self.settings = settings
         # The promise watcher reads the orders as the shop has them now.
-        self.orders = build_shop(settings, notifier.sessions)
+        self.orders = shop
         self.last_watch = self.last_relay = float("-inf")
         self.started = False
 
@@ -116,7 +119,8 @@ def run_notifier(settings: Settings, once: bool = False) -> int:
         print("RASA_TOKEN is not set: the notifier needs Rasa's HTTP API", file=sys.stderr)
         return 2
     try:
-        notifier = build_notifier(settings)
+        parts = build_parts(settings)
+        notifier = build_notifier(settings, parts=parts)
     except ValueError as error:
         print(f"notifier: {error}", file=sys.stderr)
         return 2
@@ -137,7 +141,7 @@ def run_notifier(settings: Settings, once: bool = False) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    loop = NotifierLoop(notifier, settings)
+    loop = NotifierLoop(notifier, settings, parts.shop)
     database = Pacing(OUTAGE_FIRST_PAUSE_SECONDS, OUTAGE_LONGEST_PAUSE_SECONDS)
     rasa = Pacing(OUTAGE_FIRST_PAUSE_SECONDS, OUTAGE_LONGEST_PAUSE_SECONDS)
     away_since = 0.0
