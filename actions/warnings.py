@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from datetime import timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +18,7 @@ from actions.services import Services, services
 from actions.turn import Turn, conversation_key, entity_value, read_turn
 from bot.channels.addresses import is_whatsapp
 from bot.channels.whatsapp import window_open
+from bot.clock import unix_seconds
 from bot.identity import customer_from_token, orders_from_proof
 from bot.orders.matching import parse_order_number
 from bot.orders.system import OrderSystemUnavailable
@@ -92,9 +92,7 @@ def warned_order(work: Work, tracker: Tracker, asker: Asker) -> int | None:
             break
     customer_id = customer_of(work, asker)
     sent = last_said_warning(work.session, customer_id, asker.address) if customer_id else None
-    if sent is not None and (
-        slot_at is None or sent[0].replace(tzinfo=timezone.utc).timestamp() > slot_at
-    ):
+    if sent is not None and (slot_at is None or unix_seconds(sent[0]) > slot_at):
         return sent[1]
     return parse_order_number(slot_order)
 

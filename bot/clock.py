@@ -18,3 +18,8 @@ def shop_local(utc_naive: datetime, timezone_name: str) -> datetime:
 def utcnow() -> datetime:
     """Naive UTC, as stored in the database."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def unix_seconds(utc_naive: datetime) -> float:
+    """A stored (naive UTC) moment as Rasa's event timestamps count time."""
+    return utc_naive.replace(tzinfo=timezone.utc).timestamp()

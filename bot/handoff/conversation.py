@@ -4,9 +4,10 @@ said in their own words and what the assistant answered."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from bot.clock import unix_seconds
 from bot.handoff.queue import Said
 
 RECENT_LINES = 16
@@ -41,10 +42,7 @@ def with_warnings_sent(
     when, naive UTC, and what; Rasa's record does not hold them), in time order."""
     lines = [
         *said,
-        *(
-            Said("assistant", text[:MAX_LINE], at.replace(tzinfo=timezone.utc).timestamp())
-            for at, text in sent
-        ),
+        *(Said("assistant", text[:MAX_LINE], unix_seconds(at)) for at, text in sent),
     ]
     return sorted(lines, key=lambda line: line.at)[-limit:]
 
